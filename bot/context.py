@@ -1,0 +1,31 @@
+"""What every door (Telegram, HTTP, scheduler) needs to call the services, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.settings import Settings
+from db.uow import UnitOfWork
+from locales import Translator
+from services.clock import Clock
+from services.phones import PhonePolicy
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    uow: UnitOfWork
+    clock: Clock
+    translator: Translator
+    phone_policy: PhonePolicy
+
+    def workflow_data(self) -> dict[str, Any]:
+        """Keyword arguments aiogram injects into handlers by name."""
+        return {
+            "settings": self.settings,
+            "uow": self.uow,
+            "clock": self.clock,
+            "tr": self.translator,
+            "phone_policy": self.phone_policy,
+        }

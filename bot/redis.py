@@ -1,0 +1,81 @@
+"""Redis, when REDIS_URL is set: shared FSM state with per-chat event isolation, webhook update
+de-duplication and the API rate limit, so several instances behave as one."""
+
+from __future__ import annotations
+
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+# Conversations left half-way are forgotten after a week rather than kept forever.
+FSM_TTL_SECONDS = 7 * 24 * 3600
+# Telegram keeps an undelivered update for at most 24 hours.
+UPDATE_CLAIM_TTL_SECONDS = 25 * 3600
+
+
+def create_redis(url: str) -> Redis:
+    return Redis.from_url(url)
+
+
+def build_fsm(redis: Redis) -> tuple[RedisStorage, RedisEventIsolation]:
+    keys = DefaultKeyBuilder(prefix="fsm", with_bot_id=True, with_destiny=True)
+    storage = RedisStorage(redis, key_builder=keys, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
+    return storage, RedisEventIsolation(redis, key_builder=keys)
+
+
+async def redis_problem(redis: Redis) -> str | None:
+    """None when Redis answers, else a short description of why not."""
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as exc:
+        return str(exc)[:200] or type(exc).__name__
+    return None
+
+
+class RedisUpdateDeduplicator:
+    """`SET key 1 NX EX ttl`: only the first instance to see an update id gets True."""
+
+    def __init__(self, redis: Redis, *, bot_id: int, ttl_seconds: int = UPDATE_CLAIM_TTL_SECONDS) -> None:
+        self.redis = redis
+        self.prefix = f"tg:update:{bot_id}:"
+        self.ttl_seconds = ttl_seconds
+
+    async def claim(self, update_id: int) -> bool:
+        return bool(await self.redis.set(f"{self.prefix}{update_id}", b"1", nx=True, ex=self.ttl_seconds))
+
+    async def release(self, update_id: int) -> None:
+        await self.redis.delete(f"{self.prefix}{update_id}")
+
+
+# A token bucket in one atomic step, on Redis's clock so that instances with skewed clocks agree.
+_BUCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local retry = 0
+if tokens >= 1 then tokens = tokens - 1 else retry = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(retry)
+"""
+
+
+class RedisTokenBucket:
+    """The API rate limit shared by all instances: `per_minute` requests, bursts up to `burst`."""
+
+    def __init__(self, redis: Redis, *, per_minute: int, burst: int) -> None:
+        self.redis = redis
+        self.rate = per_minute / 60
+        self.burst = burst
+        self._script = redis.register_script(_BUCKET)
+
+    async def hit(self, key: str) -> float | None:
+        """None when allowed, else seconds to wait."""
+        retry = float(await self._script(keys=[f"ratelimit:{key}"], args=[self.rate, self.burst]))
+        return retry if retry > 0 else None

@@ -1,0 +1,1 @@
+"""Persistence: models, repositories that only flush, the unit of work, and Alembic migrations."""

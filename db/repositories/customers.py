@@ -1,0 +1,77 @@
+"""Customer queries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Card, Customer
+
+
+async def by_id(session: AsyncSession, customer_id: int, *, for_update: bool = False) -> Customer | None:
+    stmt = select(Customer).where(Customer.id == customer_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Customer | None:
+    stmt = select(Customer).where(Customer.telegram_id == telegram_id, Customer.deleted_at.is_(None))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def by_phone(session: AsyncSession, e164: str, *, limit: int = 20) -> list[Customer]:
+    stmt = (
+        select(Customer)
+        .where(Customer.phone == e164, Customer.deleted_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def by_surname(session: AsyncSession, surname: str, *, limit: int = 20) -> list[Customer]:
+    stmt = (
+        select(Customer)
+        .where(func.lower(Customer.surname) == surname.lower(), Customer.deleted_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def by_code_word(session: AsyncSession, word: str, *, limit: int = 20) -> list[Customer]:
+    stmt = (
+        select(Customer)
+        .where(func.lower(Customer.code_word) == word.lower(), Customer.deleted_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def by_birthday(session: AsyncSession, day: date, *, limit: int = 20) -> list[Customer]:
+    stmt = (
+        select(Customer)
+        .where(Customer.birthday == day, Customer.deleted_at.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def primary_card(session: AsyncSession, customer_id: int) -> Card | None:
+    stmt = (
+        select(Card)
+        .where(Card.customer_id == customer_id)
+        .order_by(Card.is_primary.desc(), Card.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def cards_of(session: AsyncSession, customer_id: int) -> list[Card]:
+    stmt = select(Card).where(Card.customer_id == customer_id).order_by(Card.is_primary.desc(), Card.id)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,167 @@
+"""Ledger rows: operations, lots, allocations, receipts. Only flushes; the use case commits.
+
+Every change of a cached amount is a conditional UPDATE (`... WHERE balance + :delta >= 0`) so the
+database, not a Python read, decides whether points are there to take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, nulls_last, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Allocation, Card, Lot, Operation, Receipt
+
+
+async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
+    """Load a card with a row lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    serialises writers). Everything a use case does on a card happens after this, so two use cases
+    on one card never interleave and an idempotency lookup made after it sees committed rows."""
+    stmt = select(Card).where(Card.id == card_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def receipt(session: AsyncSession, store_id: int, receipt_id: str, *, for_update: bool = False) -> Receipt | None:
+    stmt = select(Receipt).where(Receipt.store_id == store_id, Receipt.receipt_id == receipt_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def operation_by_key(session: AsyncSession, key: str) -> Operation | None:
+    stmt = select(Operation).where(Operation.idempotency_key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add(session: AsyncSession, row: Operation | Lot | Allocation | Receipt) -> None:
+    session.add(row)
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class CardAmounts:
+    balance: int
+    pending: int
+    debt: int
+
+
+async def change_card_amounts(
+    session: AsyncSession, card_id: int, *, balance: int = 0, pending: int = 0, debt: int = 0
+) -> CardAmounts | None:
+    """Add the deltas to the card's cached amounts; None (nothing changed) if any would go below 0."""
+    stmt = (
+        update(Card)
+        .where(
+            Card.id == card_id,
+            Card.balance + balance >= 0,
+            Card.pending + pending >= 0,
+            Card.debt + debt >= 0,
+        )
+        .values(balance=Card.balance + balance, pending=Card.pending + pending, debt=Card.debt + debt)
+        .returning(Card.balance, Card.pending, Card.debt)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else CardAmounts(row[0], row[1], row[2])
+
+
+async def take_from_lot(session: AsyncSession, lot_id: int, units: int, *, status: str) -> bool:
+    """Decrement a lot's remaining if it still holds `units` and has `status`."""
+    stmt = (
+        update(Lot)
+        .where(Lot.id == lot_id, Lot.status == status, Lot.remaining >= units)
+        .values(remaining=Lot.remaining - units)
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_emptied_pending_lots(session: AsyncSession, card_id: int) -> None:
+    """A pending lot whose points were all reversed will never activate: mark it cancelled."""
+    await session.execute(
+        update(Lot)
+        .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining == 0)
+        .values(status="cancelled")
+    )
+
+
+async def active_lots(session: AsyncSession, card_id: int) -> list[Lot]:
+    """Spendable lots, soonest-expiring first (no expiry last), oldest first among equals."""
+    stmt = (
+        select(Lot)
+        .where(Lot.card_id == card_id, Lot.status == "active", Lot.remaining > 0)
+        .order_by(nulls_last(Lot.expires_at.asc()), Lot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def pending_lots(session: AsyncSession, card_id: int) -> list[Lot]:
+    stmt = (
+        select(Lot)
+        .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining > 0)
+        .order_by(Lot.available_at, Lot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def lots_of_operation(session: AsyncSession, operation_id: int) -> list[Lot]:
+    return list((await session.execute(select(Lot).where(Lot.operation_id == operation_id))).scalars())
+
+
+async def allocations_with_lots(session: AsyncSession, operation_id: int) -> list[tuple[Allocation, Lot]]:
+    stmt = (
+        select(Allocation, Lot)
+        .join(Lot, Lot.id == Allocation.lot_id)
+        .where(Allocation.operation_id == operation_id)
+        .order_by(Allocation.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(a, lot) for a, lot in (await session.execute(stmt))]
+
+
+async def add_restored(session: AsyncSession, allocation_id: int, units: int) -> bool:
+    stmt = (
+        update(Allocation)
+        .where(Allocation.id == allocation_id, Allocation.restored + units <= Allocation.points)
+        .values(restored=Allocation.restored + units)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def add_to_receipt_refund(session: AsyncSession, receipt_pk: int, kopecks: int) -> bool:
+    """Count a refund against the receipt unless it would exceed the receipt amount."""
+    stmt = (
+        update(Receipt)
+        .where(Receipt.id == receipt_pk, Receipt.refunded_kopecks + kopecks <= Receipt.amount_kopecks)
+        .values(refunded_kopecks=Receipt.refunded_kopecks + kopecks)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def add_to_receipt_reversal(session: AsyncSession, receipt_pk: int, *, reversed_: int, restored: int) -> bool:
+    stmt = (
+        update(Receipt)
+        .where(
+            Receipt.id == receipt_pk,
+            Receipt.reversed_points + reversed_ <= Receipt.earned_points,
+            Receipt.restored_points + restored <= Receipt.redeemed_points,
+        )
+        .values(
+            reversed_points=Receipt.reversed_points + reversed_,
+            restored_points=Receipt.restored_points + restored,
+        )
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def staff_adjusted_since(session: AsyncSession, actor: str, since: datetime) -> int:
+    """Absolute points of manual adjustments made by `actor` since `since`."""
+    from sqlalchemy import func
+
+    stmt = select(func.coalesce(func.sum(func.abs(Operation.points)), 0)).where(
+        and_(Operation.kind == "manual_adjustment", Operation.actor == actor, Operation.created_at >= since)
+    )
+    return int((await session.execute(stmt)).scalar_one())

@@ -1,0 +1,65 @@
+"""The unit of work: one use case = one transaction = one commit, retried on transient conflicts.
+
+Services call `uow.write(fn)` or `uow.read(fn)` with a function of the session. Repositories only
+flush; nothing but this module commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.engine import SQLITE_BEGIN_OPTION
+
+T = TypeVar("T")
+
+# PostgreSQL serialization_failure and deadlock_detected; SQLite "database is locked".
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+MAX_ATTEMPTS = 8
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)
+
+
+class UnitOfWork:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
+        self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a writing transaction and commit; retry the whole of it on a transient
+        conflict. `work` must therefore have no side effects outside the session."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self._write() as session, session.begin():
+                    return await work(session)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS or not _is_transient(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with self._read() as session, session.begin():
+            return await work(session)

@@ -1,0 +1,1 @@
+"""The doors: thin handlers that parse input, call one service and render the result."""

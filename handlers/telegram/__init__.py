@@ -1,0 +1,55 @@
+"""Telegram handlers, one module per feature, collected by get_routers()."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.telegram import (
+    balance,
+    broadcast,
+    card,
+    deletion,
+    errors,
+    fallback,
+    family,
+    help,
+    history,
+    language,
+    links,
+    linktypes,
+    outbox_admin,
+    profile,
+    reachability,
+    registration,
+    staff,
+    start,
+)
+
+
+def get_routers() -> list[Router]:
+    """Order matters: specific features first, the catch-all registration prompt last."""
+    return [
+        errors.get_router(),
+        # Before any router that may take an update: its outer middleware marks writers reachable.
+        reachability.get_router(),
+        # Staff first: the invite deep link beats the customer /start, staff commands beat catch-alls.
+        *staff.get_routers(),
+        broadcast.get_router(),
+        outbox_admin.get_router(),
+        family.get_deep_link_router(),  # `/start family-<code>` before the customer /start
+        start.get_router(),
+        family.attach_to_registration(registration.get_router()),  # joins an invite after registering
+        card.get_router(),
+        balance.get_router(),
+        history.get_router(),
+        profile.get_router(),
+        language.get_router(),
+        deletion.get_router(),
+        help.get_router(),
+        # Staff and family routers go here, before the fallback.
+        links.get_router(),
+        linktypes.get_router(),
+        family.get_router(),
+        # The catch-all for strangers and stale buttons: must stay LAST.
+        fallback.get_router(),
+    ]

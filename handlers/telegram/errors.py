@@ -1,0 +1,66 @@
+"""One error router: domain errors become a localized answer, anything else is logged, never shown."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, User
+
+from db.uow import UnitOfWork
+from locales import Translator
+from services import customers
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(tr: Translator, locale: str, error: DomainError) -> str:
+    return tr.get(locale, f"error-{error.code}", **error.params)
+
+
+async def _locale(locale: str | None, uow: UnitOfWork, user: User | None) -> str:
+    """Error handlers run outside the message-level middlewares, so `locale` is usually not in their
+    data: work it out the way IdentityMiddleware does (the customer's language, else Telegram's)."""
+    if locale:
+        return locale
+    if user is None:
+        return "ru"
+    customer = await customers.get_by_telegram(uow, user.id)
+    return customer.language if customer else customers.language_of(user.language_code)
+
+
+async def _reply(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    if update.message:
+        await update.message.answer(text)
+    elif update.callback_query:
+        await update.callback_query.answer(text[:200], show_alert=True)
+
+
+def get_router() -> Router:
+    router = Router(name="errors")
+
+    @router.error(ExceptionTypeFilter(DomainError))
+    async def on_domain_error(
+        event: ErrorEvent, tr: Translator, uow: UnitOfWork, locale: str | None = None,
+        event_from_user: User | None = None,
+    ) -> None:
+        assert isinstance(event.exception, DomainError)
+        locale = await _locale(locale, uow, event_from_user)
+        await _reply(event, error_text(tr, locale, event.exception))
+
+    @router.error()
+    async def on_unexpected(
+        event: ErrorEvent, tr: Translator, uow: UnitOfWork, locale: str | None = None,
+        event_from_user: User | None = None,
+    ) -> None:
+        log.exception("unhandled error in update %s", event.update.update_id, exc_info=event.exception)
+        try:
+            locale = await _locale(locale, uow, event_from_user)
+        except Exception:  # the database may be what failed: answer anyway
+            locale = "ru"
+        await _reply(event, tr.get(locale, "error-unexpected"))
+
+    return router

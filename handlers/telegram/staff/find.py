@@ -1,0 +1,131 @@
+"""/find: customers by phone, card, surname, birthday or code word, and the customer card."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.settings import Settings
+from db.uow import UnitOfWork
+from handlers.telegram.staff.access import StaffOnly, require
+from handlers.telegram.staff.common import ANSWER, esc, local_date, local_datetime, pts
+from handlers.telegram.staff.keyboards import LINKS_CALLBACK, OpenCustomer, ask, button, column
+from handlers.telegram.staff.states import FindDialog
+from locales import Translator
+from services import staff_desk
+from services.clock import Clock
+from services.customers import CustomerView
+from services.phones import PhonePolicy
+from services.staff import StaffView
+from services.staff_desk import CustomerCard
+
+MAX_RESULTS = 20
+
+
+def _result_label(customer: CustomerView) -> str:
+    parts = [customer.full_name, customer.phone or "", customer.card_number or ""]
+    return " · ".join(part for part in parts if part)
+
+
+def render_customer_card(card: CustomerCard, tr: Translator, locale: str, settings: Settings) -> str:
+    customer = card.customer
+    lines = [
+        tr.get(locale, "staff-card-name", name=esc(customer.full_name)),
+        tr.get(locale, "staff-card-phone", phone=esc(customer.phone or "—")),
+    ]
+    if customer.birthday is not None:  # None for cashiers: they do not see birthdays
+        lines.append(tr.get(locale, "staff-card-birthday", date=customer.birthday.strftime("%d.%m.%Y")))
+    if card.balance is None:
+        lines.append(tr.get(locale, "staff-card-no-card"))
+        return "\n".join(lines)
+    balance = card.balance
+    lines += [
+        tr.get(
+            locale, "staff-card-card", number=esc(balance.card_number),
+            status=tr.get(locale, f"staff-status-{card.card_status or 'active'}"),
+        ),
+        tr.get(locale, "staff-card-level", level=esc(balance.level_name)),
+        tr.get(locale, "staff-card-balance", balance=pts(balance.available), pending=pts(balance.pending)),
+    ]
+    if balance.debt:
+        lines.append(tr.get(locale, "staff-card-debt", debt=pts(balance.debt)))
+    if balance.expiring_at is not None and balance.expiring_points:
+        lines.append(
+            tr.get(
+                locale, "staff-card-expiring", points=pts(balance.expiring_points),
+                date=local_date(balance.expiring_at, settings),
+            )
+        )
+    if card.operations:
+        lines.append(tr.get(locale, "staff-card-operations"))
+        for row in card.operations:
+            sign = "+" if row.points > 0 else ""
+            lines.append(
+                tr.get(
+                    locale, "staff-card-operation", at=local_datetime(row.created_at, settings),
+                    kind=tr.get(locale, f"staff-op-{row.kind}"), points=f"{sign}{pts(row.points)}",
+                    receipt=esc(row.receipt_id or ""),
+                )
+            )
+    else:
+        lines.append(tr.get(locale, "staff-card-no-operations"))
+    return "\n".join(lines)
+
+
+def customer_card_keyboard(customer_id: int, tr: Translator, locale: str) -> InlineKeyboardMarkup:
+    return column(button(tr.get(locale, "staff-card-links"), LINKS_CALLBACK.format(customer_id=customer_id)))
+
+
+async def _answer_search(
+    message: Message, query: str, uow: UnitOfWork, tr: Translator, locale: str, member: StaffView | None,
+    phone_policy: PhonePolicy,
+) -> None:
+    found = await staff_desk.search(uow, by=member, query=query, policy=phone_policy)
+    if not found:
+        await message.answer(tr.get(locale, "staff-find-none", query=esc(query)))
+        return
+    buttons = [button(_result_label(c), OpenCustomer(customer_id=c.id)) for c in found[:MAX_RESULTS]]
+    await message.answer(tr.get(locale, "staff-find-found", count=len(found)), reply_markup=column(*buttons))
+
+
+def get_router() -> Router:
+    router = Router(name="staff-find")
+    router.message.filter(F.chat.type == "private")
+
+    @router.message(Command("find"))
+    async def find_command(
+        message: Message, command: CommandObject, state: FSMContext, uow: UnitOfWork, tr: Translator,
+        locale: str, phone_policy: PhonePolicy, staff: StaffView | None = None,
+    ) -> None:
+        member = require(staff)
+        await state.clear()
+        if command.args and command.args.strip():
+            await _answer_search(message, command.args.strip(), uow, tr, locale, member, phone_policy)
+            return
+        await ask(message, state, FindDialog.query, tr, locale, "staff-ask-query")
+
+    @router.message(FindDialog.query, ANSWER, StaffOnly())
+    async def find_answer(
+        message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str,
+        phone_policy: PhonePolicy, staff: StaffView | None = None,
+    ) -> None:
+        assert message.text is not None
+        await _answer_search(message, message.text.strip(), uow, tr, locale, staff, phone_policy)
+        await state.clear()
+
+    @router.callback_query(OpenCustomer.filter())
+    async def open_customer(
+        query: CallbackQuery, callback_data: OpenCustomer, uow: UnitOfWork, clock: Clock, tr: Translator,
+        locale: str, settings: Settings, staff: StaffView | None = None,
+    ) -> None:
+        card = await staff_desk.customer_card(uow, clock, by=staff, customer_id=callback_data.customer_id)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(
+                render_customer_card(card, tr, locale, settings),
+                reply_markup=customer_card_keyboard(card.customer.id, tr, locale),
+            )
+
+    return router

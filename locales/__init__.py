@@ -1,0 +1,53 @@
+"""User-visible texts: Fluent files, one per feature, Russian default and English second.
+
+`Translator.get(locale, key, **args)` renders a message; `locales()` lists the languages. The
+locale is always passed explicitly, so scheduler jobs render in each customer's language too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+
+LOCALES_DIR = Path(__file__).parent
+DEFAULT_LOCALE = "ru"
+SUPPORTED = ("ru", "en")
+
+
+class Translator:
+    def __init__(self, directory: Path = LOCALES_DIR) -> None:
+        self._bundles: dict[str, FluentBundle] = {}
+        self.keys: dict[str, set[str]] = {}
+        for locale in SUPPORTED:
+            # use_isolating=False: Unicode isolation marks would show up in Telegram as garbage.
+            bundle = FluentBundle([locale], use_isolating=False)
+            keys: set[str] = set()
+            for path in sorted((directory / locale).glob("*.ftl")):
+                resource = FluentResource(path.read_text(encoding="utf-8"))
+                bundle.add_resource(resource)
+                keys.update(entry.id.name for entry in resource.body if hasattr(entry, "id"))
+            self._bundles[locale] = bundle
+            self.keys[locale] = keys
+
+    def get(self, locale: str | None, key: str, /, **args: Any) -> str:
+        bundle = self._bundles.get(locale or DEFAULT_LOCALE) or self._bundles[DEFAULT_LOCALE]
+        if not bundle.has_message(key):
+            bundle = self._bundles[DEFAULT_LOCALE]
+            if not bundle.has_message(key):
+                return key
+        message = bundle.get_message(key)
+        if message.value is None:
+            return key
+        text, _errors = bundle.format_pattern(message.value, args)
+        return str(text)
+
+    def has(self, key: str) -> bool:
+        return key in self.keys[DEFAULT_LOCALE]
+
+
+@lru_cache(maxsize=1)
+def translator() -> Translator:
+    return Translator()

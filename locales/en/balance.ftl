@@ -1,0 +1,11 @@
+balance-title = 💰 Balance of card <b>{ $number }</b>
+balance-available = Available: <b>{ $points }</b> points
+balance-pending = Pending: { $points } points
+balance-pending-unlock = • { $points } become available on { $date }
+balance-debt = Debt after a refund: { $points } points (repaid by the next accruals)
+balance-expiring = Expiring on { $date }: { $points } points
+balance-level = Level: { $level } ({ $percent }% back on purchases)
+balance-next-level = Spend { $amount } RUB more to reach { $level }
+balance-top-level = This is the top level.
+balance-level-pinned = Your level is fixed for you.
+balance-level-discount = Level: { $level }: { $percent }% off your purchases

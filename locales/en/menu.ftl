@@ -1,0 +1,15 @@
+menu-card = 💳 Card
+menu-balance = 💰 Balance
+menu-history = 📜 History
+menu-profile = 👤 Profile
+menu-help = ❓ Help
+menu-unknown = Sorry, I did not get that 🙂 Choose what to show in the menu below, or send /help.
+menu-button-outdated = This button is outdated. Open the section again from the menu.
+menu-slow-down = Not so fast, please 🙂 Wait a second.
+command-card = My card and the code to pay
+command-balance = Balance and level
+command-history = Operations
+command-profile = Profile and notifications
+command-language = Язык / Language
+command-help = Help
+command-deleteme = Delete my data

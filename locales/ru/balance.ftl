@@ -1,0 +1,11 @@
+balance-title = 💰 Баланс карты <b>{ $number }</b>
+balance-available = Доступно: <b>{ $points }</b> баллов
+balance-pending = Ожидают начисления: { $points } баллов
+balance-pending-unlock = • { $points } станут доступны { $date }
+balance-debt = Долг после возврата: { $points } баллов (погасится следующими начислениями)
+balance-expiring = Сгорят { $date }: { $points } баллов
+balance-level = Уровень: { $level } ({ $percent }% с покупок)
+balance-next-level = До уровня «{ $level }» осталось купить на { $amount } ₽
+balance-top-level = Это максимальный уровень.
+balance-level-pinned = Уровень закреплён за вами.
+balance-level-discount = Уровень: { $level } — скидка { $percent }% на покупки

@@ -1,0 +1,15 @@
+menu-card = 💳 Карта
+menu-balance = 💰 Баланс
+menu-history = 📜 История
+menu-profile = 👤 Профиль
+menu-help = ❓ Помощь
+menu-unknown = Не понял 🙂 Выберите, что показать, в меню ниже, или отправьте /help.
+menu-button-outdated = Эта кнопка устарела. Откройте раздел заново из меню.
+menu-slow-down = Не так быстро, пожалуйста 🙂 Подождите секунду.
+command-card = Моя карта и код для оплаты
+command-balance = Баланс и уровень
+command-history = История операций
+command-profile = Профиль и уведомления
+command-language = Язык / Language
+command-help = Справка
+command-deleteme = Удалить мои данные

@@ -1,0 +1,1 @@
+"""Scheduled jobs: thin functions calling services with the injected clock."""

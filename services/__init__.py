@@ -1,0 +1,1 @@
+"""Use cases: the rules of the program. No aiogram, no aiohttp here (tests/test_layers.py)."""

@@ -1,0 +1,217 @@
+"""API keys of the POS/admin HTTP API: one per till or integration, tied to a store, with scopes.
+
+A key looks like `lk_<prefix>_<secret>`. Only a SHA-256 of the whole key is stored, so a leaked
+database does not leak usable keys; the prefix finds the row without scanning. The signing secret
+is stored as is because the server needs it to recompute request signatures (HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ApiKey, Store
+from db.uow import UnitOfWork
+from services import audit
+from services.clock import Clock
+from services.errors import BadSignature, NotFound, ScopeRequired, Unauthorized, ValidationFailed
+from services.stores import get_store
+
+SCOPES = ("pos", "admin")
+KEY_PREFIX = "lk"
+SIGNATURE_WINDOW_SECONDS = 300
+_KEY_SHAPE = re.compile(r"^lk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
+_SIGNATURE_PART = re.compile(r"^(t|v1)=(.+)$")
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    """Returned once, at creation: `key` and `signing_secret` are shown to the operator only now."""
+
+    id: int
+    prefix: str
+    key: str
+    signing_secret: str
+    store_code: str
+    scopes: tuple[str, ...]
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: int
+    prefix: str
+    store_code: str | None
+    scopes: tuple[str, ...]
+    name: str | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """Who is calling: what a request may do and on behalf of which store."""
+
+    key_id: int
+    prefix: str
+    store_id: int
+    store_code: str
+    scopes: tuple[str, ...]
+    signing_secret: str
+
+    @property
+    def actor(self) -> str:
+        return f"api:{self.key_id}"
+
+    def has(self, scope: str) -> bool:
+        # admin covers everything a till can do.
+        return scope in self.scopes or "admin" in self.scopes
+
+    def require(self, scope: str) -> None:
+        if not self.has(scope):
+            raise ScopeRequired(scope=scope)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_scopes(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    scopes = tuple(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
+    if not scopes or any(scope not in SCOPES for scope in scopes):
+        raise ValidationFailed(field="scopes", allowed=", ".join(SCOPES))
+    return scopes
+
+
+def _random_alnum(length: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+async def create_api_key(
+    uow: UnitOfWork, clock: Clock, *, store_code: str, scopes: tuple[str, ...], name: str | None, actor: str
+) -> CreatedApiKey:
+    scopes = parse_scopes(scopes)
+    if name is not None and len(name) > 100:
+        raise ValidationFailed(field="name")
+    prefix = _random_alnum(12)
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    signing_secret = secrets.token_hex(32)
+
+    async def work(session: AsyncSession) -> CreatedApiKey:
+        store = await get_store(session, store_code)
+        row = ApiKey(
+            prefix=prefix,
+            key_hash=hash_key(key),
+            signing_secret=signing_secret,
+            store_id=store.id,
+            scopes=list(scopes),
+            name=name,
+            active=True,
+            created_at=clock.now(),
+        )
+        session.add(row)
+        await session.flush()
+        await audit.record(
+            session, at=clock.now(), actor=actor, action="api_key.create", entity="api_key", entity_id=row.id,
+            after={"prefix": prefix, "store": store.code, "scopes": list(scopes), "name": name},
+        )
+        return CreatedApiKey(row.id, prefix, key, signing_secret, store.code, scopes, name)
+
+    return await uow.write(work)
+
+
+async def list_api_keys(uow: UnitOfWork) -> list[ApiKeyView]:
+    async def work(session: AsyncSession) -> list[ApiKeyView]:
+        rows = await session.execute(
+            select(ApiKey, Store.code).outerjoin(Store, Store.id == ApiKey.store_id).order_by(ApiKey.id)
+        )
+        return [
+            ApiKeyView(key.id, key.prefix, code, tuple(key.scopes), key.name, key.active, key.created_at)
+            for key, code in rows
+        ]
+
+    return await uow.read(work)
+
+
+async def revoke_api_key(uow: UnitOfWork, clock: Clock, *, prefix: str, actor: str) -> None:
+    async def work(session: AsyncSession) -> None:
+        key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+        if key is None:
+            raise ApiKeyNotFound(prefix=prefix)
+        key.active = False
+        await session.flush()
+        await audit.record(
+            session, at=clock.now(), actor=actor, action="api_key.revoke", entity="api_key", entity_id=key.id,
+            before={"active": True}, after={"active": False},
+        )
+
+    await uow.write(work)
+
+
+async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
+    """The principal of a bearer key, or Unauthorized (the same error whatever was wrong, so a
+    caller cannot probe which prefixes exist)."""
+    match = _KEY_SHAPE.match(presented.strip())
+    if match is None:
+        raise Unauthorized()
+    prefix = match.group(1)
+
+    async def work(session: AsyncSession) -> ApiPrincipal:
+        row = (
+            await session.execute(
+                select(ApiKey, Store.code).join(Store, Store.id == ApiKey.store_id).where(ApiKey.prefix == prefix)
+            )
+        ).first()
+        if row is None:
+            raise Unauthorized()
+        key, store_code = row
+        if not hmac.compare_digest(key.key_hash, hash_key(presented.strip())) or not key.active:
+            raise Unauthorized()
+        assert key.store_id is not None
+        return ApiPrincipal(key.id, key.prefix, key.store_id, store_code, tuple(key.scopes), key.signing_secret)
+
+    return await uow.read(work)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The `X-Signature` header value a client sends for `body` at `timestamp` (UNIX seconds)."""
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, now: datetime) -> None:
+    """`X-Signature: t=UNIX,v1=HEX(HMAC-SHA256(secret, t + "." + raw_body))`, within +-300 s of now.
+    Several v1 values are allowed (a client rotating secrets); one must match."""
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        match = _SIGNATURE_PART.match(part.strip())
+        if match is None:
+            raise BadSignature(reason="malformed")
+        name, value = match.groups()
+        if name == "t":
+            if not value.isascii() or not value.isdigit() or len(value) > 12:
+                raise BadSignature(reason="malformed")
+            timestamp = int(value)
+        else:
+            candidates.append(value.lower())
+    if timestamp is None or not candidates:
+        raise BadSignature(reason="malformed")
+    if abs(now.timestamp() - timestamp) > SIGNATURE_WINDOW_SECONDS:
+        raise BadSignature(reason="expired")
+    expected = sign(secret, timestamp, body).rpartition("v1=")[2]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        raise BadSignature(reason="mismatch")

@@ -1,0 +1,78 @@
+"""First responses of idempotent API requests, replayed verbatim to retries.
+
+A request is identified by a key (e.g. store + receipt id) and a hash of its body. The first
+successful response is stored with INSERT ... ON CONFLICT DO NOTHING, so of concurrent identical
+requests all return the one stored response; the same key with another body is a conflict.
+Failures are not stored: a refused request may succeed when retried after the cause is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import IdempotentRequest
+from db.uow import UnitOfWork
+from services.clock import Clock
+from services.errors import IdempotencyConflict
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool  # True: stored by an earlier request
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
+    if row.request_hash != expected_hash:
+        raise IdempotencyConflict(key=key)
+    return StoredResponse(row.status_code, dict(row.response), replayed=True)
+
+
+async def _row(session: AsyncSession, key: str) -> IdempotentRequest | None:
+    stmt = select(IdempotentRequest).where(IdempotentRequest.key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> StoredResponse | None:
+    """The stored response for `key`, None when there is none, IdempotencyConflict when it was
+    stored for another body."""
+
+    async def work(session: AsyncSession) -> StoredResponse | None:
+        row = await _row(session, key)
+        return None if row is None else _check(row, key, expected_hash)
+
+    return await uow.read(work)
+
+
+async def save_response(
+    uow: UnitOfWork, clock: Clock, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
+) -> StoredResponse:
+    """Store the response unless another request stored one first; return the one that is stored."""
+
+    async def work(session: AsyncSession) -> StoredResponse:
+        insert = postgresql.insert if uow.is_postgres else sqlite.insert
+        result = await session.execute(
+            insert(IdempotentRequest)
+            .values(key=key, request_hash=expected_hash, status_code=status_code, response=body, created_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if int(getattr(result, "rowcount", 0) or 0) == 1:
+            return StoredResponse(status_code, body, replayed=False)
+        row = await _row(session, key)
+        assert row is not None
+        return _check(row, key, expected_hash)
+
+    return await uow.write(work)

@@ -1,0 +1,210 @@
+"""One source row -> a validated record or a row error naming the field. We do not guess: a value
+that does not parse makes the row an error (reported, not imported), except the phone, which by the
+ITigris rule only decides whether the client gets a card, and the optional extra phone and email,
+which are dropped with a note."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+
+from services.dates import parse_birthday, parse_date
+from services.errors import DomainError, PhoneRegionNotAllowed
+from services.phones import PhonePolicy, parse_phone
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_AMOUNT = re.compile(r"^-?\d+(?:[.,]\d{1,2})?$")
+_ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_SEX = {
+    "мужской": "male", "муж": "male", "м": "male", "male": "male", "m": "male",
+    "женский": "female", "жен": "female", "ж": "female", "female": "female", "f": "female",
+}
+_YES = {"да", "yes", "y", "1", "true", "д"}
+_NO = {"нет", "no", "n", "0", "false", "н", ""}
+_TEXT_MAX = 100
+
+
+class RowProblem(Exception):
+    """A value that makes the row unusable; `reason` is a locale key suffix, `args` fill it."""
+
+    def __init__(self, reason: str, **args: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.args_ = args
+
+
+@dataclass(slots=True)
+class Record:
+    line: int
+    surname: str | None
+    name: str
+    patronymic: str | None
+    sex: str | None
+    birthday: date | None
+    phone_raw: str
+    phone_e164: str | None
+    card_number: str | None  # the phone's card number, when the phone may hold a card
+    phone_problem: str | None  # why not: invalid_phone | phone_region
+    extra_phone: str | None
+    email: str | None
+    city: str | None
+    legacy_card: str | None
+    balance_kopecks: int
+    orders_kopecks: int
+    marketing: bool
+    registered: date | None
+    import_key: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RowError:
+    line: int
+    reason: str
+    args: dict[str, object]
+    surname: str
+    name: str
+    phone_raw: str
+
+
+def _text(value: str, column: str, *, required: bool = False) -> str | None:
+    value = " ".join(value.split())
+    if not value:
+        if required:
+            raise RowProblem("required", column=column)
+        return None
+    if len(value) > _TEXT_MAX or any(ch.isdigit() or ch in "<>@/\\" for ch in value):
+        raise RowProblem("bad_value", column=column, value=value[:40])
+    return value
+
+
+def parse_amount(value: str, column: str) -> int:
+    """`1 570,01` -> 157001 kopecks; empty -> 0."""
+    text = value.replace("\u00a0", "").replace(" ", "").strip()
+    if not text:
+        return 0
+    if not _AMOUNT.match(text):
+        raise RowProblem("bad_amount", column=column, value=value[:40])
+    try:
+        amount = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise RowProblem("bad_amount", column=column, value=value[:40]) from None
+    if amount < 0:
+        raise RowProblem("bad_amount", column=column, value=value[:40])
+    return int(amount * 100)
+
+
+def _date(value: str, column: str, today: date, *, birthday: bool) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if _ISO_DATE.match(text):
+            parsed = date.fromisoformat(text)
+            if birthday and (parsed > today or parsed.year < 1900):
+                raise RowProblem("bad_date", column=column, value=text[:40])
+            return parsed
+        return parse_birthday(text, today) if birthday else parse_date(text)
+    except (DomainError, ValueError):
+        raise RowProblem("bad_date", column=column, value=text[:40]) from None
+
+
+def _flag(value: str, column: str) -> bool:
+    text = value.strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise RowProblem("bad_value", column=column, value=value[:40])
+
+
+def _phone(value: str, policy: PhonePolicy) -> tuple[str | None, str | None, str | None]:
+    """(E.164 or None, card number or None, problem or None)."""
+    if not value.strip():
+        return None, None, "no_phone"
+    try:
+        parsed = parse_phone(value, policy)
+    except PhoneRegionNotAllowed:
+        try:
+            anywhere = parse_phone(value, PhonePolicy(policy.default_region, phonenumbers.SUPPORTED_REGIONS))
+        except DomainError:
+            return None, None, "invalid_phone"
+        return anywhere.e164, None, "phone_region"
+    except DomainError:
+        return None, None, "invalid_phone"
+    return parsed.e164, parsed.card_number, None
+
+
+def identity_key(
+    surname: str | None, name: str, patronymic: str | None, birthday: date | None, phone: str,
+    registered: date | None,
+) -> str:
+    """A stable hash of who the row is (not of balances, which change between exports): re-importing
+    the same or a newer export recognises the clients already imported."""
+    parts = [
+        (surname or "").lower(), name.lower(), (patronymic or "").lower(),
+        birthday.isoformat() if birthday else "", phone, registered.isoformat() if registered else "",
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def parse_record(
+    line: int, cells: list[str], columns: dict[int, str], width: int, *, policy: PhonePolicy, today: date
+) -> Record | RowError:
+    raw = {columns[i]: cells[i] if i < len(cells) else "" for i in columns}
+
+    def error(reason: str, **args: object) -> RowError:
+        return RowError(
+            line, reason, args, raw.get("surname", "").strip(), raw.get("name", "").strip(),
+            raw.get("phone", "").strip(),
+        )
+
+    if len(cells) != width:
+        return error("field_count", found=len(cells), expected=width)
+    try:
+        name = _text(raw.get("name", ""), "name", required=True)
+        assert name is not None
+        surname = _text(raw.get("surname", ""), "surname")
+        patronymic = _text(raw.get("patronymic", ""), "patronymic")
+        sex_text = raw.get("sex", "").strip().lower()
+        if sex_text and sex_text not in _SEX:
+            raise RowProblem("bad_value", column="sex", value=raw["sex"][:40])
+        birthday = _date(raw.get("birthday", ""), "birthday", today, birthday=True)
+        registered = _date(raw.get("registered", ""), "registered", today, birthday=False)
+        balance = parse_amount(raw.get("balance", ""), "balance")
+        orders = parse_amount(raw.get("orders", ""), "orders")
+        marketing = _flag(raw.get("sms", ""), "sms") | _flag(raw.get("email_consent", ""), "email_consent")
+        city = " ".join(raw.get("city", "").split())[:_TEXT_MAX] or None
+    except RowProblem as bad:
+        return error(bad.reason, **bad.args_)
+    notes: list[str] = []
+    phone_raw = raw.get("phone", "").strip()
+    e164, card_number, problem = _phone(phone_raw, policy)
+    extra_raw = raw.get("extra_phone", "").strip()
+    extra = None
+    if extra_raw:
+        extra, _, _ = _phone(extra_raw, policy)
+        if extra is None:
+            notes.append("extra_phone_dropped")
+    email = raw.get("email", "").strip() or None
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        notes.append("email_dropped")
+        email = None
+    legacy = "".join(raw.get("card", "").split()) or None
+    if legacy and (not legacy.isdigit() or len(legacy) > 32):
+        notes.append("legacy_card_not_digits")
+        legacy = None
+    # Invalid phones are not stored, so an export of ours could not give them back: leave them out.
+    identity_phone = e164 or ""
+    return Record(
+        line=line, surname=surname, name=name, patronymic=patronymic, sex=_SEX.get(sex_text), birthday=birthday,
+        phone_raw=phone_raw, phone_e164=e164, card_number=card_number, phone_problem=problem, extra_phone=extra,
+        email=email, city=city, legacy_card=legacy, balance_kopecks=balance, orders_kopecks=orders,
+        marketing=marketing, registered=registered,
+        import_key=identity_key(surname, name, patronymic, birthday, identity_phone, registered), notes=notes,
+    )

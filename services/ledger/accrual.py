@@ -1,0 +1,278 @@
+"""Points (or, in discount mode, a discount) for a purchase.
+
+The rate is the card's level before this purchase (a purchase that crosses a threshold earns at the
+old rate and promotes the card for the next one), times the card multiplier when today is in its
+period, on the part of the receipt not paid with points, rounded DOWN to the program's quantum.
+Points stay pending until the return window ends; they expire `expiry_days` after becoming available.
+Cumulative purchases count the whole receipt amount (points-paid part included) in both modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Allocation, Card, Lot, Operation, Receipt, Store
+from db.repositories import ledger as repo
+from db.uow import UnitOfWork
+from services import audit
+from services.clock import Clock
+from services.errors import IdempotencyConflict, InvalidAmount, StoreNotFound
+from services.ledger import lots
+from services.ledger.amounts import BP, accrual_units, percent_of
+from services.ledger.card_rules import ACCRUAL_STATUSES, business_today, multiplier_bp, open_card, require_accrual
+from services.ledger.idempotency import ensure_same_request, request_hash, write_once
+from services.ledger.results import AccrualResult
+from services.ledger.snapshot import card_snapshot
+from services.levels import card_level, refresh_card_level
+from services.notifications import events as notify
+from services.program import ProgramSettings, get_settings
+
+
+async def audit_staff_action(
+    session: AsyncSession, *, now: datetime, actor: str, staff_id: int | None, action: str, card_id: int,
+    details: dict[str, object],
+) -> None:
+    """Staff actions on the ledger go to the audit log as well as the operation rows; machine
+    actions (API keys, jobs) are recorded by their operation rows alone."""
+    if staff_id is not None:
+        await audit.record(
+            session, at=now, actor=actor, action=action, entity="card", entity_id=card_id, after=details
+        )
+
+
+def purchase_key(store_id: int, receipt_id: str) -> str:
+    return f"purchase:{store_id}:{receipt_id}"
+
+
+def purchase_hash(*, card_id: int, store_id: int, receipt_id: str, amount_kopecks: int, paid_with_points: int) -> str:
+    return request_hash(
+        card_id=card_id, store_id=store_id, receipt_id=receipt_id, amount=amount_kopecks, points=paid_with_points
+    )
+
+
+@dataclass(frozen=True)
+class Purchase:
+    store_id: int
+    receipt_id: str
+    amount_kopecks: int
+    paid_with_points_kopecks: int
+    actor: str
+    staff_id: int | None
+    customer_id: int | None
+
+
+def validate_receipt(*, receipt_id: str, amount_kopecks: int, paid_with_points_kopecks: int) -> None:
+    if not receipt_id or len(receipt_id) > 64:
+        raise InvalidAmount(field="receipt_id")
+    if amount_kopecks <= 0:
+        raise InvalidAmount(field="amount_kopecks", value=amount_kopecks)
+    if not 0 <= paid_with_points_kopecks <= amount_kopecks:
+        raise InvalidAmount(field="redeemed_points", value=paid_with_points_kopecks)
+
+
+async def require_store(session: AsyncSession, store_id: int) -> None:
+    if await session.get(Store, store_id) is None:
+        raise StoreNotFound(store_id=store_id)
+
+
+async def post_purchase(
+    session: AsyncSession,
+    *,
+    settings: ProgramSettings,
+    card: Card,
+    now: datetime,
+    purchase: Purchase,
+    redemption: Operation | None = None,
+) -> AccrualResult:
+    """Write the receipt and its accrual (or discount) for a locked, checked `card`."""
+    today = business_today(settings, now)
+    before = await card_level(session, card)
+    customer_id = purchase.customer_id if purchase.customer_id is not None else card.customer_id
+    base = purchase.amount_kopecks - purchase.paid_with_points_kopecks
+    discount = 0
+    units = 0
+    if settings.mode == "discount":
+        kind, rate = "discount_purchase", before.level.percent_bp
+        discount = percent_of(base, rate)
+    else:
+        kind = "purchase_accrual"
+        multiplier = multiplier_bp(card, today)
+        rate = before.level.percent_bp * multiplier // BP
+        # A payment_only card may pay with points but earns nothing on the rest.
+        if card.status in ACCRUAL_STATUSES:
+            units = accrual_units(base, before.level.percent_bp, multiplier, settings.point_quantum)
+    operation = Operation(
+        card_id=card.id,
+        customer_id=customer_id,
+        kind=kind,
+        points=units,
+        store_id=purchase.store_id,
+        staff_id=purchase.staff_id,
+        actor=purchase.actor,
+        receipt_id=purchase.receipt_id,
+        receipt_kopecks=purchase.amount_kopecks,
+        rate_bp=rate,
+        related_operation_id=None if redemption is None else redemption.id,
+        idempotency_key=purchase_key(purchase.store_id, purchase.receipt_id),
+        request_hash=purchase_hash(
+            card_id=card.id,
+            store_id=purchase.store_id,
+            receipt_id=purchase.receipt_id,
+            amount_kopecks=purchase.amount_kopecks,
+            paid_with_points=purchase.paid_with_points_kopecks,
+        ),
+        created_at=now,
+    )
+    await repo.add(session, operation)
+    available_at = expires_at = None
+    status = None
+    repaid = 0
+    if units > 0:
+        window = settings.return_window_days
+        status = "pending" if window > 0 else "active"
+        available_at = now + timedelta(days=window)
+        expires_at = available_at + timedelta(days=settings.expiry_days)
+        credited = await lots.credit(
+            session,
+            operation=operation,
+            units=units,
+            status=status,
+            available_at=available_at,
+            expires_at=expires_at,
+        )
+        repaid = credited.debt_repaid
+    await repo.add(
+        session,
+        Receipt(
+            store_id=purchase.store_id,
+            receipt_id=purchase.receipt_id,
+            card_id=card.id,
+            customer_id=customer_id,
+            staff_id=purchase.staff_id,
+            mode=settings.mode,
+            amount_kopecks=purchase.amount_kopecks,
+            paid_with_points_kopecks=purchase.paid_with_points_kopecks,
+            discount_kopecks=discount,
+            rate_bp=rate,
+            earned_points=units,
+            redeemed_points=0 if redemption is None else -redemption.points,
+            refunded_kopecks=0,
+            reversed_points=0,
+            restored_points=0,
+            accrual_operation_id=operation.id,
+            redemption_operation_id=None if redemption is None else redemption.id,
+            created_at=now,
+        ),
+    )
+    await session.execute(
+        update(Card)
+        .where(Card.id == card.id)
+        .values(purchases_kopecks=Card.purchases_kopecks + purchase.amount_kopecks)
+    )
+    _, after = await refresh_card_level(session, card)
+    return AccrualResult(
+        card=await card_snapshot(session, card.id),
+        store_id=purchase.store_id,
+        receipt_id=purchase.receipt_id,
+        mode=settings.mode,
+        amount_kopecks=purchase.amount_kopecks,
+        paid_with_points_kopecks=purchase.paid_with_points_kopecks,
+        rate_bp=rate,
+        accrued_points=units,
+        debt_repaid=repaid,
+        lot_status=status,
+        available_at=available_at,
+        expires_at=expires_at,
+        discount_kopecks=discount,
+        level_up=after.level.threshold_kopecks > before.level.threshold_kopecks,
+        operation_id=operation.id,
+        replayed=False,
+    )
+
+
+async def stored_accrual(session: AsyncSession, operation: Operation) -> AccrualResult:
+    """Rebuild the result of an accrual already made (the card amounts are today's)."""
+    receipt = (await session.execute(select(Receipt).where(Receipt.accrual_operation_id == operation.id))).scalar_one()
+    lot = (await session.execute(select(Lot).where(Lot.operation_id == operation.id))).scalar_one_or_none()
+    repaid = (
+        await session.execute(
+            select(func.coalesce(func.sum(Allocation.points), 0))
+            .join(Operation, Operation.id == Allocation.operation_id)
+            .where(Operation.kind == "debt_repayment", Operation.related_operation_id == operation.id)
+        )
+    ).scalar_one()
+    return AccrualResult(
+        card=await card_snapshot(session, operation.card_id),
+        store_id=receipt.store_id,
+        receipt_id=receipt.receipt_id,
+        mode=receipt.mode,
+        amount_kopecks=receipt.amount_kopecks,
+        paid_with_points_kopecks=receipt.paid_with_points_kopecks,
+        rate_bp=receipt.rate_bp,
+        accrued_points=receipt.earned_points,
+        debt_repaid=int(repaid),
+        lot_status=None if lot is None else ("pending" if lot.available_at > operation.created_at else "active"),
+        available_at=None if lot is None else lot.available_at,
+        expires_at=None if lot is None else lot.expires_at,
+        discount_kopecks=receipt.discount_kopecks,
+        level_up=False,
+        operation_id=operation.id,
+        replayed=True,
+    )
+
+
+async def accrue_purchase(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    card_id: int,
+    store_id: int,
+    receipt_id: str,
+    amount_kopecks: int,
+    redeemed_points: int = 0,
+    actor: str,
+    staff_id: int | None = None,
+    customer_id: int | None = None,
+) -> AccrualResult:
+    """Accrue points for a purchase (bonus mode) or give the level's discount (discount mode).
+
+    `redeemed_points` (units = kopecks) is the part of the receipt paid with points; nothing is
+    earned on it. Idempotent on (store, receipt): the same request again returns the first result,
+    another request for the same receipt raises IdempotencyConflict."""
+    validate_receipt(receipt_id=receipt_id, amount_kopecks=amount_kopecks, paid_with_points_kopecks=redeemed_points)
+    settings = await get_settings(uow)
+    key = purchase_key(store_id, receipt_id)
+    expected = purchase_hash(
+        card_id=card_id,
+        store_id=store_id,
+        receipt_id=receipt_id,
+        amount_kopecks=amount_kopecks,
+        paid_with_points=redeemed_points,
+    )
+
+    async def work(session: AsyncSession) -> AccrualResult:
+        now = clock.now()
+        card = await open_card(session, card_id)
+        existing = await repo.operation_by_key(session, key)
+        if existing is not None:
+            ensure_same_request(existing, expected)
+            return await stored_accrual(session, existing)
+        if await repo.receipt(session, store_id, receipt_id) is not None:
+            raise IdempotencyConflict(key=key)
+        await require_store(session, store_id)
+        require_accrual(card, business_today(settings, now))
+        purchase = Purchase(store_id, receipt_id, amount_kopecks, redeemed_points, actor, staff_id, customer_id)
+        result = await post_purchase(session, settings=settings, card=card, now=now, purchase=purchase)
+        await notify.purchase_posted(session, result, now=now)
+        await audit_staff_action(
+            session, now=now, actor=actor, staff_id=staff_id, action="ledger.purchase", card_id=card_id,
+            details={"store_id": store_id, "receipt_id": receipt_id, "amount_kopecks": amount_kopecks,
+                     "points": result.accrued_points, "operation_id": result.operation_id},
+        )
+        return result
+
+    return await write_once(uow, work)

@@ -1,0 +1,156 @@
+"""Posting points into and out of lots, keeping the card's cached amounts in the same transaction.
+
+Debt: a refund may reverse more than the card holds; the shortfall becomes `cards.debt`. Reversal
+takes every held point first (see `reverse`), so a card with debt holds nothing, and any points
+that arrive later (`credit`) repay the debt before they can be spent. The repayment is a
+`debt_repayment` operation of 0 points with an allocation of the repaid amount to the new lot: the
+credit operation already counted the points, the lot simply holds less, and the debt shrinks by as
+much, so sum(operations) == held - debt stays true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Allocation, Card, Lot, Operation
+from db.repositories import ledger as repo
+from services.errors import InsufficientPoints
+
+
+class LedgerRaceLost(RuntimeError):
+    """A conditional UPDATE matched no row although the card was locked: a bug, never a user error."""
+
+
+@dataclass(frozen=True)
+class Credited:
+    lot_id: int
+    debt_repaid: int
+
+
+async def _current_debt(session: AsyncSession, card_id: int) -> int:
+    return int((await session.execute(select(Card.debt).where(Card.id == card_id))).scalar_one())
+
+
+async def credit(
+    session: AsyncSession,
+    *,
+    operation: Operation,
+    units: int,
+    status: str,
+    available_at: datetime,
+    expires_at: datetime | None,
+    restored_from_lot_id: int | None = None,
+) -> Credited:
+    """Put `units` into a new lot of `operation`'s card (pending or active), repaying debt first."""
+    card_id = operation.card_id
+    debt = await _current_debt(session, card_id)
+    repaid = min(debt, units)
+    lot = Lot(
+        card_id=card_id,
+        points=units,
+        remaining=units - repaid,
+        status=status,
+        available_at=available_at,
+        expires_at=expires_at,
+        operation_id=operation.id,
+        restored_from_lot_id=restored_from_lot_id,
+        created_at=operation.created_at,
+    )
+    await repo.add(session, lot)
+    held = units - repaid
+    changed = await repo.change_card_amounts(
+        session,
+        card_id,
+        balance=held if status == "active" else 0,
+        pending=held if status == "pending" else 0,
+        debt=-repaid,
+    )
+    if changed is None:
+        raise LedgerRaceLost(f"card {card_id} amounts")
+    if repaid:
+        repayment = Operation(
+            card_id=card_id,
+            customer_id=operation.customer_id,
+            kind="debt_repayment",
+            points=0,
+            store_id=operation.store_id,
+            staff_id=operation.staff_id,
+            actor=operation.actor,
+            receipt_id=operation.receipt_id,
+            reason=f"debt repaid from operation {operation.id}",
+            related_operation_id=operation.id,
+            # One per lot: a refund restoring points to several lots may repay debt from each.
+            idempotency_key=f"debt:{operation.idempotency_key}:{lot.id}",
+            created_at=operation.created_at,
+        )
+        await repo.add(session, repayment)
+        await repo.add(session, Allocation(operation_id=repayment.id, lot_id=lot.id, points=repaid, restored=0))
+    return Credited(lot.id, repaid)
+
+
+async def _take(session: AsyncSession, operation: Operation, lot: Lot, want: int) -> int:
+    take = min(want, lot.remaining)
+    if take <= 0:
+        return 0
+    if not await repo.take_from_lot(session, lot.id, take, status=lot.status):
+        raise LedgerRaceLost(f"lot {lot.id}")
+    await repo.add(session, Allocation(operation_id=operation.id, lot_id=lot.id, points=take, restored=0))
+    return take
+
+
+async def debit(session: AsyncSession, *, operation: Operation, units: int) -> None:
+    """Spend `units` of active points, soonest-expiring lots first. The card's balance is taken
+    with a conditional UPDATE first: if it does not hold `units`, nothing changes."""
+    card_id = operation.card_id
+    if await repo.change_card_amounts(session, card_id, balance=-units) is None:
+        raise InsufficientPoints(card_id=card_id, requested=units)
+    left = units
+    for lot in await repo.active_lots(session, card_id):
+        left -= await _take(session, operation, lot, left)
+        if left == 0:
+            return
+    raise LedgerRaceLost(f"card {card_id}: balance says {units} but lots hold less")
+
+
+@dataclass(frozen=True)
+class Reversed:
+    from_pending: int
+    from_active: int
+    to_debt: int
+
+
+async def reverse(session: AsyncSession, *, operation: Operation, units: int, own_lot_ids: tuple[int, ...]) -> Reversed:
+    """Take back `units` earned earlier: first from the lots that earning created (a pending lot is
+    thus cancelled rather than left to activate), then from any active points, then from other
+    pending points, and what is still missing becomes debt."""
+    card_id = operation.card_id
+    live = ("pending", "active")
+    own = [lot for lot in await _lots(session, own_lot_ids) if lot.remaining > 0 and lot.status in live]
+    others_active = [lot for lot in await repo.active_lots(session, card_id) if lot.id not in own_lot_ids]
+    others_pending = [lot for lot in await repo.pending_lots(session, card_id) if lot.id not in own_lot_ids]
+    left = units
+    taken = {"pending": 0, "active": 0}
+    for lot in [*own, *others_active, *others_pending]:
+        if left == 0:
+            break
+        got = await _take(session, operation, lot, left)
+        taken[lot.status] += got
+        left -= got
+    changed = await repo.change_card_amounts(
+        session, card_id, balance=-taken["active"], pending=-taken["pending"], debt=left
+    )
+    if changed is None:
+        raise LedgerRaceLost(f"card {card_id} amounts")
+    await repo.cancel_emptied_pending_lots(session, card_id)
+    return Reversed(taken["pending"], taken["active"], left)
+
+
+async def _lots(session: AsyncSession, ids: tuple[int, ...]) -> list[Lot]:
+    if not ids:
+        return []
+    stmt = select(Lot).where(Lot.id.in_(ids)).order_by(Lot.id).execution_options(populate_existing=True)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,138 @@
+"""Paying part of a receipt with points, approved by the customer's one-time code, and accruing on
+the rest of the receipt in the same transaction (one receipt row for both)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Operation, Receipt
+from db.repositories import ledger as repo
+from db.uow import UnitOfWork
+from services.clock import Clock
+from services.errors import BadCode, CapExceeded, IdempotencyConflict, InvalidAmount
+from services.ledger import lots, otp
+from services.ledger.accrual import (
+    Purchase,
+    audit_staff_action,
+    post_purchase,
+    purchase_key,
+    require_store,
+    stored_accrual,
+    validate_receipt,
+)
+from services.ledger.amounts import BP, format_percent, format_points
+from services.ledger.card_rules import business_today, open_card, require_payment
+from services.ledger.idempotency import ensure_same_request, request_hash, write_once
+from services.ledger.results import RedemptionResult
+from services.notifications import events as notify
+from services.program import ProgramSettings, get_settings
+
+
+def redemption_key(store_id: int, receipt_id: str) -> str:
+    return f"redemption:{store_id}:{receipt_id}"
+
+
+def max_redeemable(receipt_amount_kopecks: int, cap_bp: int, quantum: int) -> int:
+    """The cap in units (1 unit pays 1 kopeck), rounded down to what can be redeemed."""
+    cap = receipt_amount_kopecks * cap_bp // BP
+    return cap - cap % quantum
+
+
+def ensure_within_cap(points: int, receipt_amount_kopecks: int, settings: ProgramSettings) -> None:
+    """Points may pay at most the program's share of a receipt; the error tells the cashier both
+    the share and the most that fits."""
+    cap = max_redeemable(receipt_amount_kopecks, settings.redemption_cap_bp, settings.point_quantum)
+    if points > cap:
+        raise CapExceeded(
+            points=format_points(points, settings.points_decimals),
+            max_points=format_points(cap, settings.points_decimals),
+            cap_percent=format_percent(settings.redemption_cap_bp),
+        )
+
+
+async def redeem(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    card_id: int,
+    store_id: int,
+    receipt_id: str,
+    receipt_amount_kopecks: int,
+    points: int,
+    code: str,
+    actor: str,
+    staff_id: int | None = None,
+    customer_id: int | None = None,
+    code_check: otp.CodeCheck = otp.verify_code,
+) -> RedemptionResult:
+    """Spend `points` (units) on a receipt and accrue on the rest. Checks, in order: amounts, cap,
+    card status, the one-time code, the balance; any refusal changes nothing (except that a wrong
+    code is counted towards the lockout). `code_check` is replaceable only so tests can race many
+    redemptions on one card; production callers leave the TOTP default."""
+    validate_receipt(receipt_id=receipt_id, amount_kopecks=receipt_amount_kopecks, paid_with_points_kopecks=points)
+    settings = await get_settings(uow)
+    if points <= 0 or points % settings.point_quantum:
+        raise InvalidAmount(field="points", value=points)
+    ensure_within_cap(points, receipt_amount_kopecks, settings)
+    key = redemption_key(store_id, receipt_id)
+    expected = request_hash(
+        card_id=card_id, store_id=store_id, receipt_id=receipt_id, amount=receipt_amount_kopecks, points=points
+    )
+
+    async def work(session: AsyncSession) -> RedemptionResult:
+        now = clock.now()
+        card = await open_card(session, card_id)
+        existing = await repo.operation_by_key(session, key)
+        if existing is not None:
+            ensure_same_request(existing, expected)
+            return await _stored(session, existing)
+        if await repo.operation_by_key(session, purchase_key(store_id, receipt_id)) is not None:
+            raise IdempotencyConflict(key=key)  # the receipt was already posted without points
+        await require_store(session, store_id)
+        require_payment(card, business_today(settings, now))
+        await code_check(session, card, code, now)
+        operation = Operation(
+            card_id=card.id,
+            customer_id=customer_id if customer_id is not None else card.customer_id,
+            kind="redemption",
+            points=-points,
+            store_id=store_id,
+            staff_id=staff_id,
+            actor=actor,
+            receipt_id=receipt_id,
+            receipt_kopecks=receipt_amount_kopecks,
+            idempotency_key=key,
+            request_hash=expected,
+            created_at=now,
+        )
+        await repo.add(session, operation)
+        await lots.debit(session, operation=operation, units=points)
+        purchase = Purchase(store_id, receipt_id, receipt_amount_kopecks, points, actor, staff_id, customer_id)
+        accrual = await post_purchase(
+            session, settings=settings, card=card, now=now, purchase=purchase, redemption=operation
+        )
+        result = RedemptionResult(points, accrual, operation.id, replayed=False)
+        await notify.redemption_made(session, result, now=now)
+        await audit_staff_action(
+            session, now=now, actor=actor, staff_id=staff_id, action="ledger.redemption", card_id=card_id,
+            details={"store_id": store_id, "receipt_id": receipt_id, "points": points,
+                     "operation_id": operation.id},
+        )
+        return result
+
+    try:
+        return await write_once(uow, work)
+    except BadCode:
+        await otp.record_failure(uow, card_id=card_id, now=clock.now())
+        raise
+
+
+async def _stored(session: AsyncSession, operation: Operation) -> RedemptionResult:
+    receipt = (
+        await session.execute(select(Receipt).where(Receipt.redemption_operation_id == operation.id))
+    ).scalar_one()
+    assert receipt.accrual_operation_id is not None
+    accrual_op = await session.get(Operation, receipt.accrual_operation_id)
+    assert accrual_op is not None
+    return RedemptionResult(-operation.points, await stored_accrual(session, accrual_op), operation.id, True)

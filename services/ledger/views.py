@@ -1,0 +1,216 @@
+"""What a customer (or a cashier) sees: the balance screen and the history pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Allocation, Card, Lot, Operation, Store
+from db.uow import UnitOfWork
+from services.clock import Clock
+from services.errors import BadCursor, CardNotFound, ValidationFailed
+from services.levels import card_level
+from services.program import get_settings
+
+
+@dataclass(frozen=True)
+class PendingUnlock:
+    available_at: datetime
+    points: int
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    card_id: int
+    card_number: str
+    mode: str
+    available: int  # units
+    pending: int
+    pending_unlocks: tuple[PendingUnlock, ...]  # soonest first
+    debt: int
+    expiring_points: int  # what burns at the nearest expiry date (business-calendar day)
+    expiring_at: datetime | None
+    level_code: str
+    level_name: str
+    level_percent_bp: int
+    level_pinned: bool
+    next_level_code: str | None
+    to_next_level_kopecks: int | None
+
+
+async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceView:
+    settings = await get_settings(uow)
+
+    async def work(session: AsyncSession) -> BalanceView:
+        card = await session.get(Card, card_id)
+        if card is None:
+            raise CardNotFound(card_id=card_id)
+        unlock_rows = await session.execute(
+            select(Lot.available_at, func.sum(Lot.remaining))
+            .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining > 0)
+            .group_by(Lot.available_at)
+            .order_by(Lot.available_at)
+        )
+        unlocks = tuple(PendingUnlock(at, int(points)) for at, points in unlock_rows)
+        expiring = list(
+            await session.execute(
+                select(Lot.expires_at, Lot.remaining)
+                .where(
+                    Lot.card_id == card_id,
+                    Lot.status == "active",
+                    Lot.remaining > 0,
+                    Lot.expires_at.is_not(None),
+                )
+                .order_by(Lot.expires_at)
+            )
+        )
+        expiring_at: datetime | None = None
+        expiring_points = 0
+        if expiring:
+            first = expiring[0][0]
+            assert first is not None
+            day = first.astimezone(settings.tz).date()
+            expiring_at = first
+            expiring_points = sum(
+                remaining for at, remaining in expiring if at is not None and at.astimezone(settings.tz).date() == day
+            )
+        level = await card_level(session, card)
+        return BalanceView(
+            card_id=card.id,
+            card_number=card.number,
+            mode=settings.mode,
+            available=card.balance,
+            pending=card.pending,
+            pending_unlocks=unlocks,
+            debt=card.debt,
+            expiring_points=expiring_points,
+            expiring_at=expiring_at,
+            level_code=level.level.code,
+            level_name=level.level.name,
+            level_percent_bp=level.level.percent_bp,
+            level_pinned=level.pinned,
+            next_level_code=None if level.next_level is None else level.next_level.code,
+            to_next_level_kopecks=level.to_next_kopecks,
+        )
+
+    return await uow.read(work)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    operation_id: int
+    kind: str
+    points: int  # signed units
+    created_at: datetime
+    store_name: str | None
+    receipt_id: str | None
+    receipt_kopecks: int | None
+    rate_bp: int | None
+    reason: str | None
+    debt_repaid: int  # for debt_repayment rows: the points that went to the debt
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: tuple[HistoryRow, ...]  # newest first
+    has_older: bool
+    has_newer: bool
+    older_cursor: str | None  # pass as `before` for the next (older) page
+    newer_cursor: str | None  # pass as `after` for the previous (newer) page
+
+
+def _cursor(row: HistoryRow) -> str:
+    return f"{row.created_at.isoformat()}_{row.operation_id}"
+
+
+def _parse(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, _, op_id = cursor.rpartition("_")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError(cursor)
+        return parsed, int(op_id)
+    except ValueError as exc:
+        raise BadCursor(cursor=cursor) from exc
+
+
+def _older_than(at: datetime, op_id: int) -> ColumnElement[bool]:
+    return or_(Operation.created_at < at, and_(Operation.created_at == at, Operation.id < op_id))
+
+
+def _newer_than(at: datetime, op_id: int) -> ColumnElement[bool]:
+    return or_(Operation.created_at > at, and_(Operation.created_at == at, Operation.id > op_id))
+
+
+async def get_history(
+    uow: UnitOfWork, card_id: int, *, limit: int = 10, before: str | None = None, after: str | None = None
+) -> HistoryPage:
+    """A page of the card's operations, newest first, keyset-paginated on (created_at, id):
+    `before` = older_cursor of the current page (Next), `after` = newer_cursor (Previous)."""
+    if not 1 <= limit <= 100:
+        raise ValidationFailed(field="limit")
+
+    async def work(session: AsyncSession) -> HistoryPage:
+        base = (
+            select(Operation, Store.name)
+            .outerjoin(Store, Store.id == Operation.store_id)
+            .where(Operation.card_id == card_id)
+        )
+        if after is not None:
+            stmt = base.where(_newer_than(*_parse(after))).order_by(Operation.created_at, Operation.id)
+            found = list(await session.execute(stmt.limit(limit)))[::-1]
+        else:
+            if before is not None:
+                base = base.where(_older_than(*_parse(before)))
+            stmt = base.order_by(Operation.created_at.desc(), Operation.id.desc())
+            found = list(await session.execute(stmt.limit(limit)))
+        repaid = await _debt_repaid(session, [op.id for op, _ in found if op.kind == "debt_repayment"])
+        rows = tuple(
+            HistoryRow(
+                operation_id=op.id,
+                kind=op.kind,
+                points=op.points,
+                created_at=op.created_at,
+                store_name=store_name,
+                receipt_id=op.receipt_id,
+                receipt_kopecks=op.receipt_kopecks,
+                rate_bp=op.rate_bp,
+                reason=op.reason,
+                debt_repaid=repaid.get(op.id, 0),
+            )
+            for op, store_name in found
+        )
+        if not rows:
+            return HistoryPage((), False, False, None, None)
+        first, last = rows[0], rows[-1]
+        has_newer = await _exists(session, card_id, _newer_than(first.created_at, first.operation_id))
+        has_older = await _exists(session, card_id, _older_than(last.created_at, last.operation_id))
+        return HistoryPage(
+            rows,
+            has_older,
+            has_newer,
+            _cursor(last) if has_older else None,
+            _cursor(first) if has_newer else None,
+        )
+
+    return await uow.read(work)
+
+
+async def _exists(session: AsyncSession, card_id: int, condition: ColumnElement[bool]) -> bool:
+    stmt = select(Operation.id).where(Operation.card_id == card_id, condition).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def _debt_repaid(session: AsyncSession, operation_ids: list[int]) -> dict[int, int]:
+    if not operation_ids:
+        return {}
+    rows = await session.execute(
+        select(Allocation.operation_id, func.sum(Allocation.points))
+        .where(Allocation.operation_id.in_(operation_ids))
+        .group_by(Allocation.operation_id)
+    )
+    return {int(op_id): int(total) for op_id, total in rows}

@@ -1,0 +1,169 @@
+"""Levels: which rung of the ladder a card stands on, from its cumulative purchases minus refunds.
+
+A card uses its group's ladder when the group has levels, else the default ladder (group_id NULL).
+A manager may pin a customer's level (VIP): the pinned level then wins for every card the customer
+owns and is never changed by purchases or refunds. Without a pin the level follows the purchases:
+a purchase can only raise the sum (promotion at once), a refund lowers it (the only demotion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Card, Customer, Level
+from db.uow import UnitOfWork
+from services import audit
+from services.clock import Clock
+from services.errors import CustomerNotFound, LevelNotFound
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    id: int
+    code: str
+    name: str
+    percent_bp: int
+    threshold_kopecks: int
+
+
+@dataclass(frozen=True)
+class CardLevel:
+    level: LevelInfo
+    pinned: bool
+    next_level: LevelInfo | None
+    to_next_kopecks: int | None  # purchases still needed for the next rung (None: top or pinned)
+
+
+def _info(level: Level) -> LevelInfo:
+    return LevelInfo(level.id, level.code, level.name, level.percent_bp, level.threshold_kopecks)
+
+
+async def ladder(session: AsyncSession, group_id: int | None) -> list[LevelInfo]:
+    """The rungs that apply to a card of `group_id`, lowest threshold first. Remembered for the
+    rest of the transaction: one purchase asks for its ladder several times (before, after, views)."""
+    key = ("levels.ladder", group_id)
+    cached: list[LevelInfo] | None = session.info.get(key)
+    if cached is None:
+        cached = session.info[key] = await _load_ladder(session, group_id)
+    return cached
+
+
+async def _load_ladder(session: AsyncSession, group_id: int | None) -> list[LevelInfo]:
+    if group_id is not None:
+        rows = (
+            (await session.execute(select(Level).where(Level.group_id == group_id).order_by(Level.threshold_kopecks)))
+            .scalars()
+            .all()
+        )
+        if rows:
+            return [_info(r) for r in rows]
+    rows = (
+        (await session.execute(select(Level).where(Level.group_id.is_(None)).order_by(Level.threshold_kopecks)))
+        .scalars()
+        .all()
+    )
+    return [_info(r) for r in rows]
+
+
+def rung_for(rungs: list[LevelInfo], purchases_kopecks: int) -> LevelInfo:
+    """The highest rung whose threshold the purchases reach (the lowest one if none is reached)."""
+    if not rungs:
+        raise LevelNotFound(reason="no levels configured")
+    chosen = rungs[0]
+    for rung in rungs:
+        if purchases_kopecks >= rung.threshold_kopecks:
+            chosen = rung
+    return chosen
+
+
+async def _pinned_level(session: AsyncSession, card: Card) -> LevelInfo | None:
+    if card.customer_id is None:
+        return None
+    key = ("levels.pinned", card.customer_id)
+    if key not in session.info:
+        session.info[key] = await _load_pinned_level(session, card.customer_id)
+    pinned: LevelInfo | None = session.info[key]
+    return pinned
+
+
+async def _load_pinned_level(session: AsyncSession, customer_id: int) -> LevelInfo | None:
+    level = (
+        await session.execute(
+            select(Level).join(Customer, Customer.pinned_level_id == Level.id).where(Customer.id == customer_id)
+        )
+    ).scalar_one_or_none()
+    return None if level is None else _info(level)
+
+
+async def card_level(session: AsyncSession, card: Card, purchases_kopecks: int | None = None) -> CardLevel:
+    """The level `card` has (or would have with `purchases_kopecks`), and the way to the next."""
+    purchases = card.purchases_kopecks if purchases_kopecks is None else purchases_kopecks
+    pinned = await _pinned_level(session, card)
+    if pinned is not None:
+        return CardLevel(pinned, True, None, None)
+    rungs = await ladder(session, card.group_id)
+    current = rung_for(rungs, purchases)
+    higher = [r for r in rungs if r.threshold_kopecks > current.threshold_kopecks]
+    if not higher:
+        return CardLevel(current, False, None, None)
+    return CardLevel(current, False, higher[0], higher[0].threshold_kopecks - purchases)
+
+
+async def refresh_card_level(session: AsyncSession, card: Card) -> tuple[int | None, CardLevel]:
+    """Store the level the card's purchases give it; return (previous level id, new level)."""
+    previous = card.level_id
+    level = await card_level(session, card)
+    if previous != level.level.id:
+        await session.execute(update(Card).where(Card.id == card.id).values(level_id=level.level.id))
+        card.level_id = level.level.id
+    return previous, level
+
+
+async def _set_pin(
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, level_code: str | None, group_id: int | None, actor: str
+) -> None:
+    async def work(session: AsyncSession) -> None:
+        customer = await session.get(Customer, customer_id, with_for_update=True)
+        if customer is None:
+            raise CustomerNotFound(customer_id=customer_id)
+        level_id: int | None = None
+        if level_code is not None:
+            stmt = select(Level.id).where(Level.code == level_code)
+            stmt = stmt.where(Level.group_id.is_(None) if group_id is None else Level.group_id == group_id)
+            level_id = (await session.execute(stmt)).scalar_one_or_none()
+            if level_id is None:
+                raise LevelNotFound(level=level_code)
+        before = customer.pinned_level_id
+        customer.pinned_level_id = level_id
+        session.info.pop(("levels.pinned", customer_id), None)
+        await session.flush()
+        cards = (await session.execute(select(Card).where(Card.customer_id == customer_id))).scalars().all()
+        for card in cards:
+            await refresh_card_level(session, card)
+        await audit.record(
+            session,
+            at=clock.now(),
+            actor=actor,
+            action="level.pin" if level_id is not None else "level.unpin",
+            entity="customer",
+            entity_id=customer_id,
+            before={"pinned_level_id": before},
+            after={"pinned_level_id": level_id},
+        )
+
+    await uow.write(work)
+
+
+async def pin_level(
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, level_code: str, actor: str, group_id: int | None = None
+) -> None:
+    """Pin a customer's level (a manager's decision, audited); their cards take it at once."""
+    await _set_pin(uow, clock, customer_id=customer_id, level_code=level_code, group_id=group_id, actor=actor)
+
+
+async def unpin_level(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: str) -> None:
+    """Remove the pin: the cards fall back to the level their purchases give."""
+    await _set_pin(uow, clock, customer_id=customer_id, level_code=None, group_id=None, actor=actor)

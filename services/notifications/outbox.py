@@ -1,0 +1,116 @@
+"""Queueing messages. Called inside the producer's transaction, so a message exists exactly when
+the change it reports was committed; the UNIQUE (customer, kind, occasion) key with
+ON CONFLICT DO NOTHING makes a retried or concurrent producer queue it once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Customer, CustomerLink, LinkType, OutboxMessage
+from services.notifications.kinds import COPIED_TO_CONTACTS
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Message:
+    customer_id: int
+    kind: str
+    occasion: str
+    payload: dict[str, Any]
+    marketing: bool = False
+    broadcast_id: int | None = None
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def contact_persons(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[int]]:
+    """customer id -> ids of live customers who are a contact person for them."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(
+        select(CustomerLink.to_customer_id, CustomerLink.from_customer_id)
+        .join(LinkType, LinkType.id == CustomerLink.link_type_id)
+        .join(Customer, Customer.id == CustomerLink.from_customer_id)
+        .where(
+            LinkType.semantics == "contact_person",
+            CustomerLink.to_customer_id.in_(list(set(customer_ids))),
+            Customer.deleted_at.is_(None),
+        )
+        .order_by(CustomerLink.from_customer_id)
+    )
+    found: dict[int, list[int]] = {}
+    for about, contact in rows:
+        found.setdefault(int(about), []).append(int(contact))
+    return found
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Message], *, now: datetime) -> int:
+    """Queue `messages` plus a copy of each service message for the customer's contact persons;
+    return how many rows were new."""
+    if not messages:
+        return 0
+    contacts = await contact_persons(
+        session, [m.customer_id for m in messages if m.kind in COPIED_TO_CONTACTS and not m.marketing]
+    )
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        rows.append(_row(message, now))
+        if message.kind not in COPIED_TO_CONTACTS or message.marketing:
+            continue
+        for contact in contacts.get(message.customer_id, ()):
+            copy = Message(
+                customer_id=contact,
+                kind=message.kind,
+                occasion=f"about:{message.customer_id}:{message.occasion}"[:128],
+                payload={**message.payload, "about": message.customer_id},
+            )
+            rows.append(_row(copy, now))
+    insert = _insert(session)
+    added = 0
+    for start in range(0, len(rows), CHUNK):
+        stmt = insert(OutboxMessage).values(rows[start : start + CHUNK]).on_conflict_do_nothing(
+            index_elements=["customer_id", "kind", "occasion"]
+        )
+        result = await session.execute(stmt)
+        added += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return added
+
+
+def _row(message: Message, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": message.customer_id,
+        "kind": message.kind,
+        "occasion": message.occasion[:128],
+        "marketing": message.marketing,
+        "payload": message.payload,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "broadcast_id": message.broadcast_id,
+        "created_at": now,
+    }
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    kind: str,
+    occasion: str,
+    payload: dict[str, Any],
+    now: datetime,
+    marketing: bool = False,
+) -> bool:
+    """Queue one message (and its contact-person copies); False when it had been queued before."""
+    message = Message(customer_id, kind, occasion, payload, marketing)
+    return await enqueue_many(session, [message], now=now) > 0

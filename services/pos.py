@@ -1,0 +1,147 @@
+"""What a till asks before posting anything: who is this card, and what would a purchase give.
+
+Read-only; the numbers come from the same rules the ledger applies when the purchase is posted
+(level rate x card multiplier on the part not paid with points, rounded down; the redemption cap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Card, Customer
+from db.uow import UnitOfWork
+from services.cards import resolve_card
+from services.clock import Clock
+from services.errors import DomainError, InsufficientPoints, InvalidAmount
+from services.ledger.amounts import accrual_units, floor_to, percent_of
+from services.ledger.card_rules import (
+    ACCRUAL_STATUSES,
+    business_today,
+    multiplier_bp,
+    require_accrual,
+    require_payment,
+)
+from services.ledger.redemption import ensure_within_cap, max_redeemable
+from services.levels import card_level
+from services.phones import PhonePolicy, mask_phone
+from services.program import ProgramSettings, get_settings
+
+
+@dataclass(frozen=True)
+class CardLookup:
+    card_id: int
+    number: str
+    status: str
+    balance: int  # units (hundredths of a point)
+    pending: int
+    debt: int
+    level_code: str
+    level_name: str
+    level_percent_bp: int
+    masked_phone: str | None
+    customer_name: str | None  # first name only: enough to greet, not to identify
+
+
+@dataclass(frozen=True)
+class PurchaseQuote:
+    card: CardLookup
+    mode: str
+    amount_kopecks: int
+    redeem_points: int
+    rate_bp: int
+    points_to_accrue: int  # units
+    discount_kopecks: int
+    max_redeemable: int  # units: the cap, the balance and the card status all allow it
+    accrual_allowed: bool
+    payment_allowed: bool
+
+
+async def _lookup(session: AsyncSession, card: Card) -> CardLookup:
+    level = await card_level(session, card)
+    customer = await session.get(Customer, card.customer_id) if card.customer_id else None
+    live = customer is not None and customer.deleted_at is None
+    return CardLookup(
+        card_id=card.id,
+        number=card.number,
+        status=card.status,
+        balance=card.balance,
+        pending=card.pending,
+        debt=card.debt,
+        level_code=level.level.code,
+        level_name=level.level.name,
+        level_percent_bp=level.level.percent_bp,
+        masked_phone=mask_phone(customer.phone) if live and customer and customer.phone else None,
+        customer_name=customer.name if live and customer else None,
+    )
+
+
+async def lookup_card(uow: UnitOfWork, query: str, policy: PhonePolicy) -> CardLookup:
+    """A card by its number or by a phone in any spelling (CardNotFound otherwise)."""
+
+    async def work(session: AsyncSession) -> CardLookup:
+        return await _lookup(session, await resolve_card(session, query, policy))
+
+    return await uow.read(work)
+
+
+def _allowed(check: Callable[[Card, date], None], card: Card, settings: ProgramSettings, clock: Clock) -> bool:
+    try:
+        check(card, business_today(settings, clock.now()))
+    except DomainError:
+        return False
+    return True
+
+
+async def quote_purchase(
+    uow: UnitOfWork, clock: Clock, *, query: str, amount_kopecks: int, redeem_points: int, policy: PhonePolicy
+) -> PurchaseQuote:
+    """What posting this purchase would do now. A blocked card is refused like the purchase would be."""
+    if amount_kopecks <= 0:
+        raise InvalidAmount(field="amount_kopecks", value=amount_kopecks)
+    settings = await get_settings(uow)
+    quantum = settings.point_quantum
+    if redeem_points < 0 or redeem_points > amount_kopecks or redeem_points % quantum:
+        raise InvalidAmount(field="redeem_points", value=redeem_points)
+
+    async def work(session: AsyncSession) -> PurchaseQuote:
+        card = await resolve_card(session, query, policy)
+        lookup = await _lookup(session, card)
+        today = business_today(settings, clock.now())
+        accrual_ok = _allowed(require_accrual, card, settings, clock)
+        payment_ok = settings.mode == "bonus" and _allowed(require_payment, card, settings, clock)
+        if not accrual_ok and not payment_ok:
+            require_accrual(card, today)  # raises the precise reason (blocked, outside validity)
+        cap = max_redeemable(amount_kopecks, settings.redemption_cap_bp, quantum)
+        max_points = min(cap, floor_to(card.balance, quantum)) if payment_ok else 0
+        ensure_within_cap(redeem_points, amount_kopecks, settings)
+        if redeem_points > max_points:
+            raise InsufficientPoints(points=redeem_points, balance=card.balance)
+        level = await card_level(session, card)
+        base = amount_kopecks - redeem_points
+        units = discount = 0
+        if settings.mode == "discount":
+            rate = level.level.percent_bp
+            discount = percent_of(base, rate)
+        else:
+            multiplier = multiplier_bp(card, today)
+            rate = level.level.percent_bp * multiplier // 10_000
+            if card.status in ACCRUAL_STATUSES:
+                units = accrual_units(base, level.level.percent_bp, multiplier, quantum)
+        return PurchaseQuote(
+            card=lookup,
+            mode=settings.mode,
+            amount_kopecks=amount_kopecks,
+            redeem_points=redeem_points,
+            rate_bp=rate,
+            points_to_accrue=units,
+            discount_kopecks=discount,
+            max_redeemable=max_points,
+            accrual_allowed=accrual_ok,
+            payment_allowed=payment_ok,
+        )
+
+    return await uow.read(work)

@@ -1,0 +1,287 @@
+"""What staff do from the bot, as use cases: who may do what, which store an operation belongs to,
+which card typed text means, and the customer card a cashier reads. The points themselves are the
+ledger's; this module only decides access and context and then calls one ledger use case.
+
+Access rules (README "Staff in the bot"): every active staff member may look customers up, post
+receipts (accrue, redeem, refund) and read their report; adjustments, card statuses, phone
+conflicts, invites (a manager: to their own store only) and the staff list need a manager or above;
+deactivating staff needs an admin.
+Receipt operations record the staff member's store; someone tied to no store cannot make them, and
+a receipt is refunded only by the store that took it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Card, Receipt, StaffInvite
+from db.uow import UnitOfWork
+from services import cards, customers, ledger, staff
+from services.cards import CardView
+from services.clock import Clock
+from services.customers import ConflictView, CustomerView
+from services.errors import (
+    CardNotFound,
+    DomainError,
+    Forbidden,
+    InviteWouldDemote,
+    NotStaff,
+    ReceiptNotFound,
+    RoleTooHigh,
+    StaffHasNoStore,
+    WrongStore,
+)
+from services.ledger import AccrualResult, AdjustmentResult, BalanceView, HistoryRow, RedemptionResult, RefundResult
+from services.phones import PhonePolicy
+from services.program import get_settings
+from services.staff import ROLE_RANK, InviteView, StaffView
+
+CUSTOMER_CARD_OPERATIONS = 5
+
+
+def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
+    """The acting staff member, or NotStaff / RoleTooHigh. Non-staff learn nothing else."""
+    if by is None or not by.active:
+        raise NotStaff()
+    if not by.at_least(minimum):
+        raise RoleTooHigh(role=minimum)
+    return by
+
+
+def _store_of(by: StaffView) -> int:
+    if by.store_id is None:
+        raise StaffHasNoStore()
+    return by.store_id
+
+
+def new_receipt_id(clock: Clock) -> str:
+    """For a receipt typed without an id: unique, short enough to read back from the answer."""
+    return f"tg-{clock.token(6)}"
+
+
+# Cards typed at the till -------------------------------------------------------------------------
+
+
+async def find_card(uow: UnitOfWork, query: str, policy: PhonePolicy) -> CardView:
+    return await cards.find_card(uow, query, policy)
+
+
+async def find_card_in(
+    uow: UnitOfWork, tokens: Sequence[str], policy: PhonePolicy, prefix_lengths: Iterable[int]
+) -> tuple[CardView, int]:
+    """A card spelled by the first k tokens of a one-line command (a phone may contain spaces:
+    `+7 916 123 45 67`), trying each k of `prefix_lengths` in order; returns the card and k."""
+    tried = False
+    for k in prefix_lengths:
+        if not 1 <= k <= len(tokens):
+            continue
+        tried = True
+        try:
+            return await cards.find_card(uow, " ".join(tokens[:k]), policy), k
+        except DomainError:
+            continue
+    raise CardNotFound(query=tokens[0] if tokens and tried else "")
+
+
+# Till operations ---------------------------------------------------------------------------------
+
+
+async def accrue(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, amount_kopecks: int,
+    receipt_id: str | None,
+) -> AccrualResult:
+    """Points (or the discount) for a purchase. A typed receipt id makes a repeat harmless: the same
+    receipt with the same amount answers the first result, another amount is refused."""
+    member = require(by)
+    return await ledger.accrue_purchase(
+        uow, clock, card_id=card_id, store_id=_store_of(member), receipt_id=receipt_id or new_receipt_id(clock),
+        amount_kopecks=amount_kopecks, actor=member.actor, staff_id=member.id,
+    )
+
+
+async def check_cap(uow: UnitOfWork, *, points: int, receipt_kopecks: int) -> None:
+    """Refuse points above the share of a receipt they may pay before the customer is asked for a code."""
+    settings = await get_settings(uow)
+    ledger.ensure_within_cap(points, receipt_kopecks, settings)
+
+
+async def redeem(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, points: int, receipt_kopecks: int,
+    code: str, receipt_id: str | None = None,
+) -> RedemptionResult:
+    member = require(by)
+    store_id = _store_of(member)
+    await check_cap(uow, points=points, receipt_kopecks=receipt_kopecks)
+    return await ledger.redeem(
+        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
+        receipt_amount_kopecks=receipt_kopecks, points=points, code=code.strip(), actor=member.actor,
+        staff_id=member.id,
+    )
+
+
+async def _receipt_stores(uow: UnitOfWork, receipt_id: str) -> list[int]:
+    async def work(session: AsyncSession) -> list[int]:
+        rows = await session.execute(select(Receipt.store_id).where(Receipt.receipt_id == receipt_id))
+        return [int(store_id) for (store_id,) in rows]
+
+    return await uow.read(work)
+
+
+async def refund(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, receipt_id: str, amount_kopecks: int | None
+) -> RefundResult:
+    """Refund (all that is left, or `amount_kopecks`) of a receipt of the staff member's store."""
+    member = require(by)
+    store_id = _store_of(member)
+    receipt_id = receipt_id.strip()
+    stores = await _receipt_stores(uow, receipt_id)
+    if store_id not in stores:
+        if stores:
+            raise WrongStore(receipt_id=receipt_id)
+        raise ReceiptNotFound(receipt_id=receipt_id)
+    return await ledger.refund(
+        uow, clock, store_id=store_id, receipt_id=receipt_id, amount_kopecks=amount_kopecks,
+        refund_id=f"tg-{clock.token(6)}", actor=member.actor, staff_id=member.id,
+    )
+
+
+async def adjust(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, points: int, reason: str
+) -> AdjustmentResult:
+    """Manager and above; the ledger enforces the reason and the per-staff daily limit."""
+    member = require(by, "manager")
+    return await ledger.adjust_points(
+        uow, clock, card_id=card_id, points=points, reason=reason, idempotency_key=f"tg-{clock.token(12)}",
+        actor=member.actor, staff_id=member.id, store_id=member.store_id,
+    )
+
+
+async def set_card_status(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, status: str
+) -> CardView:
+    member = require(by, "manager")
+    return await cards.set_status(uow, clock, card_id=card_id, status=status.strip().lower(), actor=member.actor)
+
+
+async def new_customer(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, phone: str, name: str, surname: str | None,
+    policy: PhonePolicy,
+) -> CustomerView:
+    member = require(by)
+    return await customers.create_walk_in(
+        uow, clock, phone=phone, name=name, surname=surname, phone_policy=policy, actor=member.actor,
+        store_id=member.store_id,
+    )
+
+
+# Phone conflicts ---------------------------------------------------------------------------------
+
+
+async def open_conflicts(uow: UnitOfWork, *, by: StaffView | None) -> list[ConflictView]:
+    require(by, "manager")
+    return await customers.list_conflicts(uow)
+
+
+async def resolve_conflict(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, conflict_id: int, move_card: bool
+) -> ConflictView:
+    member = require(by, "manager")
+    return await customers.resolve_conflict(
+        uow, clock, conflict_id=conflict_id, move_card=move_card, actor=member.actor, staff_id=member.id
+    )
+
+
+# Staff management ------------------------------------------------------------------------------
+
+
+def grantable_roles(by: StaffView) -> list[str]:
+    """Roles this member may invite, lowest first."""
+    return [role for role, rank in sorted(ROLE_RANK.items(), key=lambda item: item[1]) if rank <= ROLE_RANK[by.role]]
+
+
+async def invite(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, role: str, store_code: str | None
+) -> InviteView:
+    member = require(by, "manager")
+    if store_code and not may_invite_to_any_store(member) and store_code.strip() != member.store_code:
+        raise RoleTooHigh(role="admin")  # a manager staffs their own store only
+    return await staff.create_invite(uow, clock, by=member, role=role, store_code=store_code or None)
+
+
+def may_invite_to_any_store(by: StaffView) -> bool:
+    return by.at_least("admin")
+
+
+async def list_staff(uow: UnitOfWork, *, by: StaffView | None) -> list[StaffView]:
+    require(by, "manager")
+    return await staff.list_staff(uow)
+
+
+async def _invite_role(uow: UnitOfWork, code: str) -> str | None:
+    async def work(session: AsyncSession) -> str | None:
+        role = (await session.execute(select(StaffInvite.role).where(StaffInvite.code == code))).scalar_one_or_none()
+        return None if role is None else str(role)
+
+    return await uow.read(work)
+
+
+async def accept_invite(
+    uow: UnitOfWork, clock: Clock, *, current: StaffView | None, code: str, telegram_id: int, name: str
+) -> StaffView:
+    """Make the opener of an invite link staff. Someone who already holds a higher role keeps it: a
+    cashier's link clicked by an admin must not demote them (the invite stays unused)."""
+    if current is not None:
+        role = await _invite_role(uow, code)
+        if role is not None and ROLE_RANK.get(role, 0) < ROLE_RANK[current.role]:
+            raise InviteWouldDemote(role=current.role)
+    return await staff.accept_invite(uow, clock, code=code, telegram_id=telegram_id, name=name)
+
+
+def may_deactivate(by: StaffView, other: StaffView) -> bool:
+    return by.at_least("admin") and other.active and other.id != by.id and ROLE_RANK[other.role] <= ROLE_RANK[by.role]
+
+
+async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, staff_id: int) -> StaffView:
+    member = require(by, "admin")
+    if staff_id == member.id:
+        raise Forbidden()  # nobody switches themselves off from the bot
+    return await staff.deactivate(uow, clock, by=member, staff_id=staff_id)
+
+
+# The customer card -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer: CustomerView  # masked for cashiers
+    card_status: str | None
+    balance: BalanceView | None
+    operations: tuple[HistoryRow, ...]  # newest first
+
+
+async def _card_status(uow: UnitOfWork, card_id: int) -> str | None:
+    async def work(session: AsyncSession) -> str | None:
+        status = (await session.execute(select(Card.status).where(Card.id == card_id))).scalar_one_or_none()
+        return None if status is None else str(status)
+
+    return await uow.read(work)
+
+
+async def search(uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy) -> list[CustomerView]:
+    member = require(by)
+    return await customers.find_customers(uow, query, phone_policy=policy, full_access=member.sees_personal_data)
+
+
+async def customer_card(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int) -> CustomerCard:
+    """Name, card, status, level, balance, pending and the last operations, as this viewer may see."""
+    member = require(by)
+    customer = await customers.get_customer(uow, customer_id, full_access=member.sees_personal_data)
+    if customer.card_id is None:
+        return CustomerCard(customer, None, None, ())
+    balance = await ledger.get_balance(uow, clock, customer.card_id)
+    history = await ledger.get_history(uow, customer.card_id, limit=CUSTOMER_CARD_OPERATIONS)
+    return CustomerCard(customer, await _card_status(uow, customer.card_id), balance, history.rows)

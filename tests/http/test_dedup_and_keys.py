@@ -1,0 +1,63 @@
+"""The services behind the HTTP server: update claims and API keys, against the real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ApiKey, AuditEntry
+from db.uow import UnitOfWork
+from services import api_keys, stores, update_dedup
+from services.clock import FrozenClock
+from services.errors import BadSignature, StoreNotFound, Unauthorized, ValidationFailed
+
+
+async def test_an_update_is_claimed_once_released_and_pruned(uow: UnitOfWork, clock: FrozenClock) -> None:
+    assert await update_dedup.claim_update(uow, clock, 10)
+    assert not await update_dedup.claim_update(uow, clock, 10)
+    await update_dedup.release_update(uow, 10)
+    assert await update_dedup.claim_update(uow, clock, 10)
+    clock.advance(timedelta(hours=26))
+    assert await update_dedup.claim_update(uow, clock, 11)
+    assert await update_dedup.prune_processed_updates(uow, clock) == 1  # 10 is old, 11 is fresh
+    assert not await update_dedup.claim_update(uow, clock, 11)
+
+
+async def test_keys_are_stored_hashed_and_audited(uow: UnitOfWork, clock: FrozenClock) -> None:
+    await stores.add_store(uow, clock, code="S1", name="Main", actor="test")
+    created = await api_keys.create_api_key(uow, clock, store_code="S1", scopes=("pos",), name="till", actor="cli")
+
+    async def rows(session: AsyncSession) -> tuple[ApiKey, list[str]]:
+        key = (await session.execute(select(ApiKey))).scalar_one()
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+        return key, actions
+
+    key, actions = await uow.read(rows)
+    assert created.key not in (key.key_hash, key.prefix, key.signing_secret)
+    assert key.key_hash == api_keys.hash_key(created.key)
+    assert "api_key.create" in actions
+    principal = await api_keys.authenticate(uow, created.key)
+    assert (principal.store_code, principal.scopes) == ("S1", ("pos",))
+    assert principal.has("pos") and not principal.has("admin")
+    with pytest.raises(Unauthorized):
+        await api_keys.authenticate(uow, created.key + "x")
+    with pytest.raises(StoreNotFound):
+        await api_keys.create_api_key(uow, clock, store_code="NOPE", scopes=("pos",), name=None, actor="cli")
+    with pytest.raises(ValidationFailed):
+        api_keys.parse_scopes("pos,root")
+
+
+def test_signature_window_edges(clock: FrozenClock) -> None:
+    now = int(clock.now().timestamp())
+    body = b'{"a": 1}'
+    for offset in (-300, 0, 300):
+        api_keys.verify_signature("s", api_keys.sign("s", now + offset, body), body, clock.now())
+    for offset in (-301, 301):
+        with pytest.raises(BadSignature):
+            api_keys.verify_signature("s", api_keys.sign("s", now + offset, body), body, clock.now())
+    # Two v1 values (a client rotating secrets): one matching is enough.
+    header = api_keys.sign("s", now, body) + ",v1=" + "0" * 64
+    api_keys.verify_signature("s", header, body, clock.now())

@@ -1,0 +1,95 @@
+"""Two instances behind one webhook URL, sharing the database and Redis, behave as one: a
+conversation whose steps land on different instances completes, and an update delivered to both
+is handled once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.redis import RedisTokenBucket, create_redis
+from tests.http.instances import REDIS_SKIP_REASON, REDIS_URL, Instance, instance_settings, running_instance
+from tests.http.instances import unique_bot as new_bot
+from tests.support import updates
+
+pytestmark = pytest.mark.skipif(REDIS_URL is None, reason=REDIS_SKIP_REASON)
+
+
+@pytest.fixture
+async def pair(db_url: str, engine: AsyncEngine) -> AsyncIterator[tuple[Instance, Instance]]:
+    settings = instance_settings(db_url, REDIS_URL)
+    bot_a = new_bot()
+    # The same bot (token) on both instances, each with its own session and HTTP server.
+    bot_b = type(bot_a)(bot_a.token, session=type(bot_a.session)(), default=bot_a.default)
+    async with running_instance(settings, bot_a) as a, running_instance(settings, bot_b) as b:
+        yield a, b
+
+
+def answers(*instances: Instance) -> list[str]:
+    return [text for instance in instances for text in instance.session.texts()]
+
+
+async def test_conversation_continues_on_the_other_instance(pair: tuple[Instance, Instance]) -> None:
+    a, b = pair
+    anna = updates.user(601)
+    assert (await a.deliver(updates.text(anna, "/survey"))).status == 200
+    assert (await b.deliver(updates.text(anna, "Anna"))).status == 200
+    assert (await a.deliver(updates.text(anna, "Kazan"))).status == 200
+    assert a.seen.handled == ["begin", "city"]
+    assert b.seen.handled == ["name"]
+    assert a.session.texts()[-1] == "done: Anna from Kazan"
+
+
+async def test_update_delivered_to_both_instances_is_handled_once(pair: tuple[Instance, Instance]) -> None:
+    a, b = pair
+    update = updates.text(updates.user(602), "/count")
+    results = await asyncio.gather(a.deliver(update), b.deliver(update), a.deliver(update), b.deliver(update))
+    assert [r.status for r in results] == [200] * 4
+    assert a.seen.handled + b.seen.handled == ["count"]
+    # A redelivery later, to either instance, is still recognised.
+    assert (await b.deliver(update)).status == 200
+    assert (await a.deliver(update)).status == 200
+    assert a.seen.handled + b.seen.handled == ["count"]
+
+
+async def test_parallel_conversations_of_two_customers(pair: tuple[Instance, Instance]) -> None:
+    a, b = pair
+    steps = [
+        (updates.user(603), ["/survey", "Oleg", "Omsk"]),
+        (updates.user(604), ["/survey", "Ira", "Perm"]),
+    ]
+    for turn in range(3):
+        # Each customer's step goes to a different instance than their previous one.
+        await asyncio.gather(
+            *(
+                (a if (turn + i) % 2 == 0 else b).deliver(updates.text(person, texts[turn]))
+                for i, (person, texts) in enumerate(steps)
+            )
+        )
+    assert sorted(t for t in answers(a, b) if t.startswith("done")) == ["done: Ira from Perm", "done: Oleg from Omsk"]
+
+
+async def test_readiness_checks_redis(pair: tuple[Instance, Instance]) -> None:
+    a, _ = pair
+    async with a.http.get(a.server.make_url("/readyz")) as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+async def test_redis_rate_limit_is_shared() -> None:
+    assert REDIS_URL is not None
+    redis = create_redis(REDIS_URL)
+    try:
+        first = RedisTokenBucket(redis, per_minute=60, burst=2)
+        second = RedisTokenBucket(redis, per_minute=60, burst=2)  # another instance, same Redis
+        key = f"test-{id(first)}-{asyncio.get_running_loop().time()}"
+        assert await first.hit(key) is None
+        assert await second.hit(key) is None
+        retry = await first.hit(key)
+        assert retry is not None and 0 < retry <= 1.0
+        assert await second.hit(f"{key}-other") is None
+    finally:
+        await redis.aclose()

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from db.uow import UnitOfWork
+from locales import translator
+from services.clock import FrozenClock
+from tests.telegram.staff.helpers import Shop, open_shop
+
+
+@pytest.fixture
+async def shop(uow: UnitOfWork, clock: FrozenClock) -> Shop:
+    return await open_shop(uow, clock)
+
+
+def err(code: str, locale: str = "ru", /, **params: object) -> str:
+    """The exact text a DomainError with this code is answered with."""
+    return translator().get(locale, f"error-{code}", **params)
+
+
+def text(key: str, locale: str = "ru", /, **params: object) -> str:
+    return translator().get(locale, key, **params)
