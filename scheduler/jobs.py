@@ -77,6 +77,11 @@ async def _activate_pending(context: AppContext, today: date | None) -> str:
     return f"{sum(c.points for c in activated) / 100:g} points became available on {len(activated)} cards"
 
 
+# A running app's sender holds the lock while it drains (a tick, or a broadcast's worth of
+# seconds); an operator's `jobs run deliver` waits that long rather than giving up at once.
+CLI_DELIVER_WAIT_SECONDS = 120.0
+
+
 async def _deliver(context: AppContext, today: date | None) -> str:
     from bot.app import build_bot
     from bot.notifier import TelegramNotifier
@@ -84,10 +89,10 @@ async def _deliver(context: AppContext, today: date | None) -> str:
     bot = build_bot(context.settings)
     try:
         sender = make_sender(context, TelegramNotifier(bot), job_clock(context, today, time(23, 59, 59)))
-        report = await sender.drain()
+        report = await sender.drain(wait=CLI_DELIVER_WAIT_SECONDS)
     finally:
         await bot.session.close()
-    return "another instance is sending now" if report is None else report.summary()
+    return f"another instance is still sending after {CLI_DELIVER_WAIT_SECONDS:g} s; try again later" if report is None else report.summary()
 
 
 JOBS: dict[str, Job] = {

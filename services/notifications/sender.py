@@ -117,11 +117,12 @@ class OutboxSender:
             pass
 
     # -- the loop ---------------------------------------------------------------------------
-    async def drain(self) -> DeliveryReport | None:
-        """Send everything due now; None when another sender holds the lock (or we are stopping)."""
+    async def drain(self, *, wait: float = 0.0) -> DeliveryReport | None:
+        """Send everything due now; None when another sender still holds the lock after `wait`
+        seconds (or we are stopping)."""
         if self._stopping:
             return None
-        async with self._busy, sender_lock(self.uow) as leader:
+        async with self._busy, sender_lock(self.uow, wait=wait) as leader:
             if not leader:
                 return None
             report = DeliveryReport(recovered=await self._recover())

@@ -233,6 +233,40 @@ async def test_two_senders_at_once_send_each_message_once(
     assert {m.status for m in await outbox(uow)} == {"sent"}
 
 
+async def test_a_sender_that_may_wait_sends_once_the_other_one_lets_go(
+    uow: UnitOfWork, clock: FrozenClock, db_url: str
+) -> None:
+    from db.engine import create_engine
+    from services.notifications.leadership import sender_lock
+
+    person = await make_person(uow, clock)
+    await queue(uow, clock, person.customer_id)
+    other_engine = create_engine(db_url)  # the running app, holding the lock for one tick
+    try:
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def running_app() -> None:
+            async with sender_lock(UnitOfWork(other_engine)) as leader:
+                assert leader
+                held.set()
+                await release.wait()
+
+        app = asyncio.create_task(running_app())
+        await held.wait()
+        bot = recording_bot()
+        assert await make_sender(uow, clock, bot, time=VirtualTime()).drain() is None  # no wait: gives up
+        waiting = asyncio.create_task(make_sender(uow, clock, bot, time=VirtualTime()).drain(wait=30))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        release.set()
+        await app
+        report = await asyncio.wait_for(waiting, 10)
+    finally:
+        await other_engine.dispose()
+    assert report is not None and report.sent == 1
+    assert [chat for chat, _ in sent_texts(bot.session)] == [person.telegram_id]  # type: ignore[arg-type]
+
+
 async def test_a_message_queued_for_later_waits(uow: UnitOfWork, clock: FrozenClock) -> None:
     person = await make_person(uow, clock)
     await queue(uow, clock, person.customer_id)
