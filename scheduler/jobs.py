@@ -92,7 +92,9 @@ async def _deliver(context: AppContext, today: date | None) -> str:
         report = await sender.drain(wait=CLI_DELIVER_WAIT_SECONDS)
     finally:
         await bot.session.close()
-    return f"another instance is still sending after {CLI_DELIVER_WAIT_SECONDS:g} s; try again later" if report is None else report.summary()
+    if report is None:
+        return f"another instance is still sending after {CLI_DELIVER_WAIT_SECONDS:g} s; try again later"
+    return report.summary()
 
 
 JOBS: dict[str, Job] = {
