@@ -26,6 +26,7 @@ from handlers.http.api.ratelimit import MemoryTokenBucket, RateLimiter
 from handlers.http.keys import CONTEXT, RATE_LIMITER, REDIS
 from handlers.telegram import get_routers
 from handlers.telegram.commands import set_customer_commands
+from handlers.telegram.inline_filters import run_filters_inline
 from handlers.telegram.middlewares import IdentityMiddleware
 from handlers.telegram.throttling import ThrottlingMiddleware
 from locales import translator
@@ -76,6 +77,7 @@ def build_dispatcher(
     dispatcher.edited_message.outer_middleware(identity)
     dispatcher.my_chat_member.outer_middleware(identity)
     dispatcher.include_routers(*get_routers())
+    run_filters_inline(dispatcher)
     return dispatcher
 
 

@@ -17,7 +17,9 @@ from db.models import Card, Customer, Level
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
+from services.engine_cache import EngineCache, engine_of
 from services.errors import CustomerNotFound, LevelNotFound
+from services.program import CACHE_TTL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -41,31 +43,41 @@ def _info(level: Level) -> LevelInfo:
     return LevelInfo(level.id, level.code, level.name, level.percent_bp, level.threshold_kopecks)
 
 
+@dataclass(frozen=True)
+class LevelTable:
+    """Every level, read at once: a handful of rows that an admin changes a few times a year."""
+
+    by_id: dict[int, LevelInfo]
+    ladders: dict[int | None, list[LevelInfo]]  # group id (None: the default ladder) -> rungs, lowest first
+
+
+_table_cache: EngineCache[LevelTable] = EngineCache(CACHE_TTL_SECONDS)
+
+
+async def _load_table(session: AsyncSession) -> LevelTable:
+    rows = (await session.execute(select(Level).order_by(Level.threshold_kopecks, Level.id))).scalars().all()
+    ladders: dict[int | None, list[LevelInfo]] = {}
+    for row in rows:
+        ladders.setdefault(row.group_id, []).append(_info(row))
+    return LevelTable({row.id: _info(row) for row in rows}, ladders)
+
+
+async def level_table(session: AsyncSession) -> LevelTable:
+    engine = engine_of(session)
+    cached = _table_cache.get(engine)
+    return cached if cached is not None else _table_cache.put(engine, await _load_table(session))
+
+
+def invalidate_cache(uow: UnitOfWork | None = None) -> None:
+    """After levels are changed by hand (tests, a data fix): the next read loads them again."""
+    _table_cache.invalidate(None if uow is None else uow.engine)
+
+
 async def ladder(session: AsyncSession, group_id: int | None) -> list[LevelInfo]:
-    """The rungs that apply to a card of `group_id`, lowest threshold first. Remembered for the
-    rest of the transaction: one purchase asks for its ladder several times (before, after, views)."""
-    key = ("levels.ladder", group_id)
-    cached: list[LevelInfo] | None = session.info.get(key)
-    if cached is None:
-        cached = session.info[key] = await _load_ladder(session, group_id)
-    return cached
-
-
-async def _load_ladder(session: AsyncSession, group_id: int | None) -> list[LevelInfo]:
-    if group_id is not None:
-        rows = (
-            (await session.execute(select(Level).where(Level.group_id == group_id).order_by(Level.threshold_kopecks)))
-            .scalars()
-            .all()
-        )
-        if rows:
-            return [_info(r) for r in rows]
-    rows = (
-        (await session.execute(select(Level).where(Level.group_id.is_(None)).order_by(Level.threshold_kopecks)))
-        .scalars()
-        .all()
-    )
-    return [_info(r) for r in rows]
+    """The rungs that apply to a card of `group_id`, lowest threshold first: the group's own
+    ladder when it has one, else the default ladder."""
+    table = await level_table(session)
+    return table.ladders.get(group_id) or table.ladders.get(None, [])
 
 
 def rung_for(rungs: list[LevelInfo], purchases_kopecks: int) -> LevelInfo:
@@ -90,12 +102,10 @@ async def _pinned_level(session: AsyncSession, card: Card) -> LevelInfo | None:
 
 
 async def _load_pinned_level(session: AsyncSession, customer_id: int) -> LevelInfo | None:
-    level = (
-        await session.execute(
-            select(Level).join(Customer, Customer.pinned_level_id == Level.id).where(Customer.id == customer_id)
-        )
+    level_id = (
+        await session.execute(select(Customer.pinned_level_id).where(Customer.id == customer_id))
     ).scalar_one_or_none()
-    return None if level is None else _info(level)
+    return None if level_id is None else (await level_table(session)).by_id[level_id]
 
 
 async def card_level(session: AsyncSession, card: Card, purchases_kopecks: int | None = None) -> CardLevel:

@@ -1,26 +1,25 @@
 """Program settings: the rules of DOMAIN.md "Program rules" as values an admin can change at runtime.
 
 Only overrides are stored (`program_settings`: key -> JSON value); a missing key means the default
-below. Everything reads the settings through `get_settings`, which caches them per database for a
-few seconds so that a change made by another instance is seen soon without a query per use case.
+below. Everything reads the settings through `get_settings` (or `settings_in` inside a transaction),
+cached per database for a few seconds (services/engine_cache.py).
 Point amounts here are WHOLE points (what an admin types), not the ledger's hundredths.
 """
 
 from __future__ import annotations
 
-import time
-import weakref
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ProgramSetting
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
+from services.engine_cache import EngineCache, engine_of
 from services.errors import InvalidSetting
 
 MODES = ("bonus", "discount")
@@ -132,31 +131,26 @@ async def load_settings(session: AsyncSession) -> ProgramSettings:
     return _from_rows({key: value for key, value in rows})
 
 
-@dataclass
-class _Cached:
-    settings: ProgramSettings
-    loaded_at: float
-
-
-_cache: weakref.WeakKeyDictionary[AsyncEngine, _Cached] = weakref.WeakKeyDictionary()
+_cache: EngineCache[ProgramSettings] = EngineCache(CACHE_TTL_SECONDS)
 
 
 async def get_settings(uow: UnitOfWork) -> ProgramSettings:
-    """The one accessor everything uses. Monotonic time, not the business clock: this is cache
-    freshness, and tests that travel in time must not make the cache look stale or fresh."""
+    """The one accessor everything uses (see services/engine_cache.py for the freshness rules)."""
     cached = _cache.get(uow.engine)
-    if cached is not None and time.monotonic() - cached.loaded_at < CACHE_TTL_SECONDS:
-        return cached.settings
-    settings = await uow.read(load_settings)
-    _cache[uow.engine] = _Cached(settings, time.monotonic())
-    return settings
+    if cached is not None:
+        return cached
+    return _cache.put(uow.engine, await uow.read(load_settings))
+
+
+async def settings_in(session: AsyncSession) -> ProgramSettings:
+    """The cached settings from inside a transaction (a fresh read when the copy is stale)."""
+    engine = engine_of(session)
+    cached = _cache.get(engine)
+    return cached if cached is not None else _cache.put(engine, await load_settings(session))
 
 
 def invalidate_cache(uow: UnitOfWork | None = None) -> None:
-    if uow is None:
-        _cache.clear()
-    else:
-        _cache.pop(uow.engine, None)
+    _cache.invalidate(None if uow is None else uow.engine)
 
 
 async def update_settings(uow: UnitOfWork, clock: Clock, *, changes: dict[str, Any], actor: str) -> ProgramSettings:

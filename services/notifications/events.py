@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Card, Level
 from services.notifications import kinds
 from services.notifications.outbox import Message, enqueue_many
-from services.program import load_settings
+from services.program import settings_in
 
 if TYPE_CHECKING:  # the ledger imports this module: no import of it at run time
     from services.ledger.results import AccrualResult, BonusResult, CardPoints, RedemptionResult, RefundResult
@@ -30,7 +30,7 @@ async def _owner(session: AsyncSession, card_id: int) -> int | None:
 async def _business_date(session: AsyncSession, moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    settings = await load_settings(session)
+    settings = await settings_in(session)
     return moment.astimezone(settings.tz).date().isoformat()
 
 

@@ -32,6 +32,7 @@ from services.ledger import (
     redeem,
     refund,
 )
+from services import levels
 from services.levels import pin_level, unpin_level
 from services.program import DEFAULTS, get_settings, update_settings
 from tests.ledger.helpers import P, World, code_now, invariants, make_card, make_world
@@ -112,6 +113,7 @@ async def test_card_group_ladder(uow: UnitOfWork, clock: FrozenClock) -> None:
         return group.id
 
     group_id = await uow.write(make_group)
+    levels.invalidate_cache(uow)  # levels changed behind the services' back
     w = await make_world(uow, clock, group_id=group_id)
     assert (await _buy(uow, clock, w, "R1", 1000)).accrued_points == P(150)
 
