@@ -38,7 +38,7 @@ SANDBOX_TOKEN = "1000000001:SANDBOX-local-emulator-token"
 
 
 def build_context(settings: Settings, *, clock: Clock | None = None) -> tuple[AsyncEngine, AppContext]:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     context = AppContext(
         settings=settings,
         uow=UnitOfWork(engine),

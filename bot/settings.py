@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_api_base_url: str = PUBLIC_BOT_API
     database_url: str = "sqlite+aiosqlite:///./loyalty.db"
+    # PostgreSQL connections kept open by one process; more requests than this wait for one.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)

@@ -21,6 +21,7 @@ from db.models import ApiKey, Store
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
+from services.engine_cache import EngineCache
 from services.errors import BadSignature, NotFound, ScopeRequired, Unauthorized, ValidationFailed
 from services.stores import get_store
 
@@ -159,6 +160,14 @@ async def revoke_api_key(uow: UnitOfWork, clock: Clock, *, prefix: str, actor: s
         )
 
     await uow.write(work)
+    # After the commit: a request reading the key before it would otherwise cache it as active.
+    _principals.forget(uow.engine, prefix)
+
+
+# A till sends every purchase with its key; the key row is read once per this many seconds. A key
+# revoked here stops at once; revoked on another instance, it stops there within this time.
+PRINCIPAL_CACHE_SECONDS = 5.0
+_principals: EngineCache[tuple[str, ApiPrincipal]] = EngineCache(PRINCIPAL_CACHE_SECONDS)
 
 
 async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
@@ -168,8 +177,12 @@ async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
     if match is None:
         raise Unauthorized()
     prefix = match.group(1)
+    presented_hash = hash_key(presented.strip())
+    cached = _principals.get(uow.engine, prefix)
+    if cached is not None and hmac.compare_digest(cached[0], presented_hash):
+        return cached[1]
 
-    async def work(session: AsyncSession) -> ApiPrincipal:
+    async def work(session: AsyncSession) -> tuple[str, ApiPrincipal]:
         row = (
             await session.execute(
                 select(ApiKey, Store.code).join(Store, Store.id == ApiKey.store_id).where(ApiKey.prefix == prefix)
@@ -178,12 +191,15 @@ async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
         if row is None:
             raise Unauthorized()
         key, store_code = row
-        if not hmac.compare_digest(key.key_hash, hash_key(presented.strip())) or not key.active:
+        if not hmac.compare_digest(key.key_hash, presented_hash) or not key.active:
             raise Unauthorized()
         assert key.store_id is not None
-        return ApiPrincipal(key.id, key.prefix, key.store_id, store_code, tuple(key.scopes), key.signing_secret)
+        principal = ApiPrincipal(key.id, key.prefix, key.store_id, store_code, tuple(key.scopes), key.signing_secret)
+        return key.key_hash, principal
 
-    return await uow.read(work)
+    found = await uow.read(work)
+    _principals.put(uow.engine, found, prefix)
+    return found[1]
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

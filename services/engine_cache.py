@@ -41,6 +41,9 @@ class EngineCache(Generic[T]):
         self._copies.setdefault(engine.sync_engine.pool, {})[key] = (value, time.monotonic())
         return value
 
+    def forget(self, engine: AsyncEngine, key: Hashable = None) -> None:
+        self._copies.get(engine.sync_engine.pool, {}).pop(key, None)
+
     def invalidate(self, engine: AsyncEngine | None = None) -> None:
         if engine is None:
             self._copies.clear()

@@ -4,6 +4,8 @@ A request is identified by a key (e.g. store + receipt id) and a hash of its bod
 successful response is stored with INSERT ... ON CONFLICT DO NOTHING, so of concurrent identical
 requests all return the one stored response; the same key with another body is a conflict.
 Failures are not stored: a refused request may succeed when retried after the cause is gone.
+A use case that can run in one transaction stores its response in that same transaction
+(`find_in`/`save_in`, e.g. services/pos.py::purchase_once); the others call the uow wrappers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
 from services.clock import Clock
+from services.engine_cache import engine_of
 from services.errors import IdempotencyConflict
 
 
@@ -46,13 +50,33 @@ async def _row(session: AsyncSession, key: str) -> IdempotentRequest | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> StoredResponse | None:
+async def find_in(session: AsyncSession, key: str, expected_hash: str) -> StoredResponse | None:
     """The stored response for `key`, None when there is none, IdempotencyConflict when it was
     stored for another body."""
+    row = await _row(session, key)
+    return None if row is None else _check(row, key, expected_hash)
 
+
+async def save_in(
+    session: AsyncSession, now: datetime, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
+) -> StoredResponse:
+    """Store the response unless another request stored one first; return the one that is stored."""
+    insert = postgresql.insert if engine_of(session).dialect.name == "postgresql" else sqlite.insert
+    result = await session.execute(
+        insert(IdempotentRequest)
+        .values(key=key, request_hash=expected_hash, status_code=status_code, response=body, created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    if int(getattr(result, "rowcount", 0) or 0) == 1:
+        return StoredResponse(status_code, body, replayed=False)
+    row = await _row(session, key)
+    assert row is not None
+    return _check(row, key, expected_hash)
+
+
+async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> StoredResponse | None:
     async def work(session: AsyncSession) -> StoredResponse | None:
-        row = await _row(session, key)
-        return None if row is None else _check(row, key, expected_hash)
+        return await find_in(session, key, expected_hash)
 
     return await uow.read(work)
 
@@ -60,19 +84,9 @@ async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> Stored
 async def save_response(
     uow: UnitOfWork, clock: Clock, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
 ) -> StoredResponse:
-    """Store the response unless another request stored one first; return the one that is stored."""
-
     async def work(session: AsyncSession) -> StoredResponse:
-        insert = postgresql.insert if uow.is_postgres else sqlite.insert
-        result = await session.execute(
-            insert(IdempotentRequest)
-            .values(key=key, request_hash=expected_hash, status_code=status_code, response=body, created_at=clock.now())
-            .on_conflict_do_nothing(index_elements=["key"])
+        return await save_in(
+            session, clock.now(), key=key, expected_hash=expected_hash, status_code=status_code, body=body
         )
-        if int(getattr(result, "rowcount", 0) or 0) == 1:
-            return StoredResponse(status_code, body, replayed=False)
-        row = await _row(session, key)
-        assert row is not None
-        return _check(row, key, expected_hash)
 
     return await uow.write(work)

@@ -1,6 +1,7 @@
-"""What a till asks before posting anything: who is this card, and what would a purchase give.
+"""What a till asks before posting anything: who is this card, and what would a purchase give;
+and the till's plain purchase, answered in one transaction.
 
-Read-only; the numbers come from the same rules the ledger applies when the purchase is posted
+The lookups are read-only; the numbers come from the same rules the ledger applies when the purchase is posted
 (level rate x card multiplier on the part not paid with points, rounded down; the redemption cap).
 """
 
@@ -9,14 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer
 from db.uow import UnitOfWork
+from services import idempotent_requests
 from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
+from services.idempotent_requests import StoredResponse
+from services.ledger.accrual import PurchaseRequest, accrue_purchase_in
 from services.ledger.amounts import accrual_units, floor_to, percent_of
 from services.ledger.card_rules import (
     ACCRUAL_STATUSES,
@@ -25,7 +30,9 @@ from services.ledger.card_rules import (
     require_accrual,
     require_payment,
 )
+from services.ledger.idempotency import write_once
 from services.ledger.redemption import ensure_within_cap, max_redeemable
+from services.ledger.results import AccrualResult
 from services.levels import card_level
 from services.phones import PhonePolicy, mask_phone
 from services.program import ProgramSettings, get_settings
@@ -145,3 +152,42 @@ async def quote_purchase(
         )
 
     return await uow.read(work)
+
+
+Render = Callable[[str, AccrualResult], dict[str, Any]]
+
+
+async def accrue_once(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    key: str,
+    request_hash: str,
+    query: str,
+    policy: PhonePolicy,
+    store_id: int,
+    receipt_id: str,
+    amount_kopecks: int,
+    actor: str,
+    render: Render,
+) -> StoredResponse:
+    """A till's purchase without points to pay (the API's POST /purchases): the stored response
+    when this request was answered before, else find the card, accrue and store `render(card
+    number, result)` as the response, all in one transaction. A purchase that pays with points
+    cannot: its wrong-code counter must survive a refused attempt (see ledger/redemption.py)."""
+    settings = await get_settings(uow)
+
+    async def work(session: AsyncSession) -> StoredResponse:
+        stored = await idempotent_requests.find_in(session, key, request_hash)
+        if stored is not None:
+            return stored
+        card = await resolve_card(session, query, policy)
+        request = PurchaseRequest(card.id, store_id, receipt_id, amount_kopecks, actor)
+        request.validate()
+        now = clock.now()
+        result = await accrue_purchase_in(session, settings, now, request)
+        return await idempotent_requests.save_in(
+            session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
+        )
+
+    return await write_once(uow, work)

@@ -225,6 +225,68 @@ async def stored_accrual(session: AsyncSession, operation: Operation) -> Accrual
     )
 
 
+@dataclass(frozen=True)
+class PurchaseRequest:
+    """A purchase to accrue for: the input of `accrue_purchase` and `accrue_purchase_in`."""
+
+    card_id: int
+    store_id: int
+    receipt_id: str
+    amount_kopecks: int
+    actor: str
+    redeemed_points: int = 0  # units (= kopecks) of the receipt paid with points: earns nothing
+    staff_id: int | None = None
+    customer_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return purchase_key(self.store_id, self.receipt_id)
+
+    @property
+    def hash(self) -> str:
+        return purchase_hash(
+            card_id=self.card_id, store_id=self.store_id, receipt_id=self.receipt_id,
+            amount_kopecks=self.amount_kopecks, paid_with_points=self.redeemed_points,
+        )
+
+    def validate(self) -> None:
+        validate_receipt(
+            receipt_id=self.receipt_id,
+            amount_kopecks=self.amount_kopecks,
+            paid_with_points_kopecks=self.redeemed_points,
+        )
+
+
+async def accrue_purchase_in(
+    session: AsyncSession, settings: ProgramSettings, now: datetime, request: PurchaseRequest
+) -> AccrualResult:
+    """`accrue_purchase` inside the caller's transaction (the POS API stores its response in the
+    same one). The request must be validated; the caller retries on IntegrityError (write_once)."""
+    card = await open_card(session, request.card_id)
+    existing = await repo.operation_by_key(session, request.key)
+    if existing is not None:
+        ensure_same_request(existing, request.hash)
+        return await stored_accrual(session, existing)
+    if await repo.receipt(session, request.store_id, request.receipt_id) is not None:
+        raise IdempotencyConflict(key=request.key)
+    await require_store(session, request.store_id)
+    require_accrual(card, business_today(settings, now))
+    purchase = Purchase(
+        request.store_id, request.receipt_id, request.amount_kopecks, request.redeemed_points, request.actor,
+        request.staff_id, request.customer_id,
+    )
+    result = await post_purchase(session, settings=settings, card=card, now=now, purchase=purchase)
+    await notify.purchase_posted(session, result, now=now)
+    await audit_staff_action(
+        session, now=now, actor=request.actor, staff_id=request.staff_id, action="ledger.purchase",
+        card_id=request.card_id,
+        details={"store_id": request.store_id, "receipt_id": request.receipt_id,
+                 "amount_kopecks": request.amount_kopecks, "points": result.accrued_points,
+                 "operation_id": result.operation_id},
+    )
+    return result
+
+
 async def accrue_purchase(
     uow: UnitOfWork,
     clock: Clock,
@@ -243,36 +305,13 @@ async def accrue_purchase(
     `redeemed_points` (units = kopecks) is the part of the receipt paid with points; nothing is
     earned on it. Idempotent on (store, receipt): the same request again returns the first result,
     another request for the same receipt raises IdempotencyConflict."""
-    validate_receipt(receipt_id=receipt_id, amount_kopecks=amount_kopecks, paid_with_points_kopecks=redeemed_points)
-    settings = await get_settings(uow)
-    key = purchase_key(store_id, receipt_id)
-    expected = purchase_hash(
-        card_id=card_id,
-        store_id=store_id,
-        receipt_id=receipt_id,
-        amount_kopecks=amount_kopecks,
-        paid_with_points=redeemed_points,
+    request = PurchaseRequest(
+        card_id, store_id, receipt_id, amount_kopecks, actor, redeemed_points, staff_id, customer_id
     )
+    request.validate()
+    settings = await get_settings(uow)
 
     async def work(session: AsyncSession) -> AccrualResult:
-        now = clock.now()
-        card = await open_card(session, card_id)
-        existing = await repo.operation_by_key(session, key)
-        if existing is not None:
-            ensure_same_request(existing, expected)
-            return await stored_accrual(session, existing)
-        if await repo.receipt(session, store_id, receipt_id) is not None:
-            raise IdempotencyConflict(key=key)
-        await require_store(session, store_id)
-        require_accrual(card, business_today(settings, now))
-        purchase = Purchase(store_id, receipt_id, amount_kopecks, redeemed_points, actor, staff_id, customer_id)
-        result = await post_purchase(session, settings=settings, card=card, now=now, purchase=purchase)
-        await notify.purchase_posted(session, result, now=now)
-        await audit_staff_action(
-            session, now=now, actor=actor, staff_id=staff_id, action="ledger.purchase", card_id=card_id,
-            details={"store_id": store_id, "receipt_id": receipt_id, "amount_kopecks": amount_kopecks,
-                     "points": result.accrued_points, "operation_id": result.operation_id},
-        )
-        return result
+        return await accrue_purchase_in(session, settings, clock.now(), request)
 
     return await write_once(uow, work)

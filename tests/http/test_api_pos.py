@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -256,7 +257,26 @@ async def test_auth_failures(api: Api) -> None:
     await problem_of(await api.client.get(path, headers={"Authorization": f"Bearer {forged}"}), 401, "unauthorized")
     unknown = "lk_ZZZZZZZZZZZZ_" + "x" * 43
     await problem_of(await api.client.get(path, headers={"Authorization": f"Bearer {unknown}"}), 401, "unauthorized")
+    assert (await api.call("GET", path)).status == 200  # the key is now remembered by this instance
     await api_keys.revoke_api_key(api.context.uow, api.clock, prefix=api.pos.prefix, actor="test")
+    await problem_of(await api.call("GET", path), 401, "unauthorized")
+
+
+async def test_a_key_revoked_by_another_instance_stops_working_within_the_cache_time(
+    api: Api, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.engine import create_engine
+    from db.uow import UnitOfWork
+
+    monkeypatch.setattr(api_keys._principals, "ttl", 0.3)
+    path = f"/api/v1/cards/lookup?q={CARD}"
+    assert (await api.call("GET", path)).status == 200
+    other = create_engine(db_url)
+    try:
+        await api_keys.revoke_api_key(UnitOfWork(other), api.clock, prefix=api.pos.prefix, actor="test")
+    finally:
+        await other.dispose()
+    await asyncio.sleep(0.35)
     await problem_of(await api.call("GET", path), 401, "unauthorized")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from db.models import AuditEntry, CardGroup, Level
 from db.uow import UnitOfWork
+from services import levels
 from services.clock import FrozenClock
 from services.errors import (
     AdjustmentLimitReached,
@@ -32,7 +33,6 @@ from services.ledger import (
     redeem,
     refund,
 )
-from services import levels
 from services.levels import pin_level, unpin_level
 from services.program import DEFAULTS, get_settings, update_settings
 from tests.ledger.helpers import P, World, code_now, invariants, make_card, make_world

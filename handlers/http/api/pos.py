@@ -23,6 +23,7 @@ from handlers.http.api.schemas import (
 from services import cards, customers, idempotent_requests, ledger, pos
 from services.customers import CustomerView
 from services.errors import BadCursor, CardNotFound
+from services.idempotent_requests import StoredResponse
 from services.ledger import AccrualResult
 from services.pos import CardLookup
 
@@ -108,48 +109,53 @@ def _purchase_out(call: Call, card_number: str, accrual: AccrualResult, redeemed
     )
 
 
+def _body_hash(call: Call) -> str:
+    # The one-time code changes every minute: a retry with a fresh code is the same purchase.
+    return idempotent_requests.request_hash(call.body.model_dump(exclude={"code"}))
+
+
+def _stored(stored: StoredResponse) -> Reply:
+    return Reply(stored.status_code, stored.body, replayed=stored.replayed)
+
+
 async def _once(call: Call, key: str) -> Reply | None:
     """The stored first response to this key and body, if any (IdempotencyConflict for another body)."""
-    expected = idempotent_requests.request_hash(call.body.model_dump(exclude={"code"}))
-    stored = await idempotent_requests.find_response(call.context.uow, key, expected)
-    if stored is not None:
-        return Reply(stored.status_code, stored.body, replayed=True)
-    return None
+    stored = await idempotent_requests.find_response(call.context.uow, key, _body_hash(call))
+    return None if stored is None else _stored(stored)
 
 
 async def _remember(call: Call, key: str, reply: Reply) -> Reply:
-    # The one-time code changes every minute: a retry with a fresh code is the same purchase.
-    expected = idempotent_requests.request_hash(call.body.model_dump(exclude={"code"}))
     stored = await idempotent_requests.save_response(
-        call.context.uow, call.context.clock, key=key, expected_hash=expected, status_code=reply.status,
+        call.context.uow, call.context.clock, key=key, expected_hash=_body_hash(call), status_code=reply.status,
         body=reply.body,
     )
-    return Reply(stored.status_code, stored.body, replayed=stored.replayed)
+    return _stored(stored)
 
 
 async def post_purchase(call: Call) -> Reply:
     body: PurchaseRequest = call.body
     principal = call.principal
     key = f"api:purchase:{principal.store_id}:{body.receipt_id}"
+    context = call.context
+    if body.redeem_points == 0:
+        stored = await pos.accrue_once(
+            context.uow, context.clock, key=key, request_hash=_body_hash(call), query=body.query,
+            policy=context.phone_policy, store_id=principal.store_id, receipt_id=body.receipt_id,
+            amount_kopecks=body.amount_kopecks, actor=principal.actor,
+            render=lambda number, accrual: Reply.of(_purchase_out(call, number, accrual, 0), 201).body,
+        )
+        return _stored(stored)
     replay = await _once(call, key)
     if replay is not None:
         return replay
-    context = call.context
     card = await cards.find_card(context.uow, body.query, context.phone_policy)
-    if body.redeem_points > 0:
-        assert body.code is not None
-        redemption = await ledger.redeem(
-            context.uow, context.clock, card_id=card.id, store_id=principal.store_id, receipt_id=body.receipt_id,
-            receipt_amount_kopecks=body.amount_kopecks, points=body.redeem_points, code=body.code,
-            actor=principal.actor,
-        )
-        out = _purchase_out(call, card.number, redemption.accrual, redemption.redeemed_points)
-    else:
-        accrual = await ledger.accrue_purchase(
-            context.uow, context.clock, card_id=card.id, store_id=principal.store_id, receipt_id=body.receipt_id,
-            amount_kopecks=body.amount_kopecks, actor=principal.actor,
-        )
-        out = _purchase_out(call, card.number, accrual, 0)
+    assert body.code is not None
+    redemption = await ledger.redeem(
+        context.uow, context.clock, card_id=card.id, store_id=principal.store_id, receipt_id=body.receipt_id,
+        receipt_amount_kopecks=body.amount_kopecks, points=body.redeem_points, code=body.code,
+        actor=principal.actor,
+    )
+    out = _purchase_out(call, card.number, redemption.accrual, redemption.redeemed_points)
     return await _remember(call, key, Reply.of(out, 201))
 
 
