@@ -92,6 +92,11 @@ class CustomerView:
 
 async def customer_view(session: AsyncSession, customer: Customer, *, full_access: bool = True) -> CustomerView:
     card = await card_for_customer(session, customer.id)
+    return view_of(customer, card, full_access=full_access)
+
+
+def view_of(customer: Customer, card: Card | None, *, full_access: bool = True) -> CustomerView:
+    """The view of a customer whose card (own or family) the caller has already read."""
     return CustomerView(
         id=customer.id, surname=customer.surname, name=customer.name, patronymic=customer.patronymic,
         phone=customer.phone if full_access else mask_phone(customer.phone),

@@ -101,6 +101,13 @@ async def _pinned_level(session: AsyncSession, card: Card) -> LevelInfo | None:
     return pinned
 
 
+async def remember_pin(session: AsyncSession, customer_id: int, pinned_level_id: int | None) -> None:
+    """Seed this transaction's pin lookup with a `customers.pinned_level_id` the caller has just
+    read along with something else, saving `card_level` its own query."""
+    table = await level_table(session)
+    session.info[("levels.pinned", customer_id)] = None if pinned_level_id is None else table.by_id[pinned_level_id]
+
+
 async def _load_pinned_level(session: AsyncSession, customer_id: int) -> LevelInfo | None:
     level_id = (
         await session.execute(select(Customer.pinned_level_id).where(Customer.id == customer_id))

@@ -56,6 +56,11 @@ async def staff_view(session: AsyncSession, staff: Staff) -> StaffView:
     if staff.store_id is not None:
         store = await session.get(Store, staff.store_id)
         store_code = store.code if store else None
+    return staff_view_of(staff, store_code)
+
+
+def staff_view_of(staff: Staff, store_code: str | None) -> StaffView:
+    """The view of a staff member whose store code the caller has already read."""
     return StaffView(
         id=staff.id, telegram_id=staff.telegram_id, name=staff.name, role=staff.role,
         store_id=staff.store_id, store_code=store_code, active=staff.active,

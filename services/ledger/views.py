@@ -9,11 +9,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Allocation, Card, Lot, Operation, Store
+from db.models import Allocation, Card, Customer, Lot, Operation, Store
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import BadCursor, CardNotFound, ValidationFailed
-from services.levels import card_level
+from services.levels import card_level, remember_pin
 from services.program import get_settings
 
 
@@ -46,38 +46,40 @@ async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceVie
     settings = await get_settings(uow)
 
     async def work(session: AsyncSession) -> BalanceView:
-        card = await session.get(Card, card_id)
-        if card is None:
-            raise CardNotFound(card_id=card_id)
-        unlock_rows = await session.execute(
-            select(Lot.available_at, func.sum(Lot.remaining))
-            .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining > 0)
-            .group_by(Lot.available_at)
-            .order_by(Lot.available_at)
-        )
-        unlocks = tuple(PendingUnlock(at, int(points)) for at, points in unlock_rows)
-        expiring = list(
+        found = (
             await session.execute(
-                select(Lot.expires_at, Lot.remaining)
-                .where(
-                    Lot.card_id == card_id,
-                    Lot.status == "active",
-                    Lot.remaining > 0,
-                    Lot.expires_at.is_not(None),
-                )
-                .order_by(Lot.expires_at)
+                select(Card, Customer.pinned_level_id)
+                .outerjoin(Customer, Customer.id == Card.customer_id)
+                .where(Card.id == card_id)
             )
-        )
+        ).first()
+        if found is None:
+            raise CardNotFound(card_id=card_id)
+        card, pinned_level_id = found
+        if card.customer_id is not None:
+            await remember_pin(session, card.customer_id, pinned_level_id)
+        # Every lot still holding points, in one read: pending ones by unlock date, active ones by expiry.
+        live = (
+            await session.execute(
+                select(Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining).where(
+                    Lot.card_id == card_id, Lot.status.in_(("pending", "active")), Lot.remaining > 0
+                )
+            )
+        ).all()
+        pending: dict[datetime, int] = {}
+        for status, available_at, _, remaining in live:
+            if status == "pending":
+                pending[available_at] = pending.get(available_at, 0) + remaining
+        unlocks = tuple(PendingUnlock(at, points) for at, points in sorted(pending.items()))
+        expiring = sorted((expires_at, remaining) for status, _, expires_at, remaining in live
+                          if status == "active" and expires_at is not None)
         expiring_at: datetime | None = None
         expiring_points = 0
         if expiring:
             first = expiring[0][0]
-            assert first is not None
             day = first.astimezone(settings.tz).date()
             expiring_at = first
-            expiring_points = sum(
-                remaining for at, remaining in expiring if at is not None and at.astimezone(settings.tz).date() == day
-            )
+            expiring_points = sum(remaining for at, remaining in expiring if at.astimezone(settings.tz).date() == day)
         level = await card_level(session, card)
         return BalanceView(
             card_id=card.id,
