@@ -15,9 +15,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
         return _sqlite_engine(url, echo=echo)
     # No overflow: connections opened above the pool size were closed again on return, and under a
     # burst of updates the process spent its time connecting (benchmark 1); waiting for a pooled
-    # connection is cheaper. Pre-ping keeps a connection that died with a server restart out of a
-    # use case, at one round trip per checkout.
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+    # connection is cheaper. No pre-ping either: db/uow.py retries a use case whose connection
+    # turns out dead instead of paying a round trip on every checkout.
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
 
 
 def _unicode_lower(value: object) -> object:

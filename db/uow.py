@@ -2,6 +2,15 @@
 
 Services call `uow.write(fn)` or `uow.read(fn)` with a function of the session. Repositories only
 flush; nothing but this module commits.
+
+Two savings on every use case (benchmark 1 found them at a quarter of an update's cost):
+- Reads on PostgreSQL run without BEGIN/COMMIT (autocommit). At PostgreSQL's READ COMMITTED every
+  statement takes its own snapshot even inside a transaction, so a read transaction gave no more
+  consistency than this, for two round trips. SQLite keeps its read transaction (a real snapshot).
+- No ping per checkout. A connection that died (server restart, idle timeout) fails the use case's
+  first statement; this module then retries a read, and a write whose `work` had not finished (so
+  nothing can have been committed). A connection lost during COMMIT itself is not retried: whether
+  the commit happened is unknown, and the caller's idempotency key is what makes a retry safe.
 """
 
 from __future__ import annotations
@@ -31,11 +40,16 @@ def _is_transient(exc: DBAPIError) -> bool:
     return "database is locked" in str(orig)
 
 
+def _is_lost_connection(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated)
+
+
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgres else engine
+        self._read = async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
         writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
 
@@ -51,15 +65,25 @@ class UnitOfWork:
         """Run `work` in a writing transaction and commit; retry the whole of it on a transient
         conflict. `work` must therefore have no side effects outside the session."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            finished = False
             try:
                 async with self._write() as session, session.begin():
-                    return await work(session)
+                    result = await work(session)
+                    finished = True
+                return result
             except DBAPIError as exc:
-                if attempt == MAX_ATTEMPTS or not _is_transient(exc):
+                retry = _is_transient(exc) or (_is_lost_connection(exc) and not finished)
+                if attempt == MAX_ATTEMPTS or not retry:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async with self._read() as session, session.begin():
-            return await work(session)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self._read() as session, session.begin():
+                    return await work(session)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS or not (_is_transient(exc) or _is_lost_connection(exc)):
+                    raise
+        raise AssertionError("unreachable")
