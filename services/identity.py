@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer, Staff, Store
@@ -34,14 +34,19 @@ _OWN_PRIMARY_CARD = (
 )
 
 
+# Built once: every update runs these two, and building the expression cost as much as running it.
+_CUSTOMER = (
+    select(Customer, Card)
+    .outerjoin(Card, Card.id == _OWN_PRIMARY_CARD)
+    .where(Customer.telegram_id == bindparam("telegram_id"), Customer.deleted_at.is_(None))
+)
+_STAFF = select(Staff, Store.code).outerjoin(Store, Store.id == Staff.store_id).where(
+    Staff.telegram_id == bindparam("telegram_id")
+)
+
+
 async def _customer(session: AsyncSession, telegram_id: int) -> CustomerView | None:
-    row = (
-        await session.execute(
-            select(Customer, Card)
-            .outerjoin(Card, Card.id == _OWN_PRIMARY_CARD)
-            .where(Customer.telegram_id == telegram_id, Customer.deleted_at.is_(None))
-        )
-    ).first()
+    row = (await session.execute(_CUSTOMER, {"telegram_id": telegram_id})).first()
     if row is None:
         return None
     customer, card = row
@@ -49,13 +54,7 @@ async def _customer(session: AsyncSession, telegram_id: int) -> CustomerView | N
 
 
 async def _staff(session: AsyncSession, telegram_id: int) -> StaffView | None:
-    row = (
-        await session.execute(
-            select(Staff, Store.code)
-            .outerjoin(Store, Store.id == Staff.store_id)
-            .where(Staff.telegram_id == telegram_id)
-        )
-    ).first()
+    row = (await session.execute(_STAFF, {"telegram_id": telegram_id})).first()
     if row is None or not row[0].active:
         return None
     member, store_code = row
