@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,9 +45,11 @@ def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredRespon
     return StoredResponse(row.status_code, dict(row.response), replayed=True)
 
 
+_BY_KEY = select(IdempotentRequest).where(IdempotentRequest.key == bindparam("key"))
+
+
 async def _row(session: AsyncSession, key: str) -> IdempotentRequest | None:
-    stmt = select(IdempotentRequest).where(IdempotentRequest.key == key)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_BY_KEY, {"key": key})).scalar_one_or_none()
 
 
 async def find_in(session: AsyncSession, key: str, expected_hash: str) -> StoredResponse | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer, Level
@@ -108,10 +108,11 @@ async def remember_pin(session: AsyncSession, customer_id: int, pinned_level_id:
     session.info[("levels.pinned", customer_id)] = None if pinned_level_id is None else table.by_id[pinned_level_id]
 
 
+_PIN = select(Customer.pinned_level_id).where(Customer.id == bindparam("customer_id"))
+
+
 async def _load_pinned_level(session: AsyncSession, customer_id: int) -> LevelInfo | None:
-    level_id = (
-        await session.execute(select(Customer.pinned_level_id).where(Customer.id == customer_id))
-    ).scalar_one_or_none()
+    level_id = (await session.execute(_PIN, {"customer_id": customer_id})).scalar_one_or_none()
     return None if level_id is None else (await level_table(session)).by_id[level_id]
 
 

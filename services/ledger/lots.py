@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Allocation, Card, Lot, Operation
@@ -31,8 +31,11 @@ class Credited:
     debt_repaid: int
 
 
+_DEBT = select(Card.debt).where(Card.id == bindparam("card_id"))
+
+
 async def _current_debt(session: AsyncSession, card_id: int) -> int:
-    return int((await session.execute(select(Card.debt).where(Card.id == card_id))).scalar_one())
+    return int((await session.execute(_DEBT, {"card_id": card_id})).scalar_one())
 
 
 async def credit(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Level
@@ -22,8 +22,11 @@ if TYPE_CHECKING:  # the ledger imports this module: no import of it at run time
     from services.ledger.results import AccrualResult, BonusResult, CardPoints, RedemptionResult, RefundResult
 
 
+_OWNER = select(Card.customer_id).where(Card.id == bindparam("card_id"))
+
+
 async def _owner(session: AsyncSession, card_id: int) -> int | None:
-    owner = (await session.execute(select(Card.customer_id).where(Card.id == card_id))).scalar_one_or_none()
+    owner = (await session.execute(_OWNER, {"card_id": card_id})).scalar_one_or_none()
     return None if owner is None else int(owner)
 
 
