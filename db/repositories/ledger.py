@@ -12,12 +12,19 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, nulls_last, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Allocation, Card, Lot, Operation, Receipt
+from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
 _LOCK_CARD = (
     select(Card).where(Card.id == bindparam("card_id")).with_for_update().execution_options(populate_existing=True)
+)
+_LOCK_CARD_WITH_PIN = (
+    select(Card, Customer.pinned_level_id)
+    .outerjoin(Customer, Customer.id == Card.customer_id)
+    .where(Card.id == bindparam("card_id"))
+    .with_for_update(of=Card)
+    .execution_options(populate_existing=True)
 )
 _RECEIPT = select(Receipt).where(
     Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")
@@ -45,6 +52,13 @@ async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
     serialises writers). Everything a use case does on a card happens after this, so two use cases
     on one card never interleave and an idempotency lookup made after it sees committed rows."""
     return (await session.execute(_LOCK_CARD, {"card_id": card_id})).scalar_one_or_none()
+
+
+async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card, int | None] | None:
+    """`lock_card`, plus the owner's pinned level id read in the same statement (the customer row
+    is not locked)."""
+    row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def receipt(session: AsyncSession, store_id: int, receipt_id: str, *, for_update: bool = False) -> Receipt | None:

@@ -20,6 +20,7 @@ from db.repositories import ledger as repo
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
+from services.engine_cache import EngineCache, engine_of
 from services.errors import IdempotencyConflict, InvalidAmount, StoreNotFound
 from services.ledger import lots
 from services.ledger.amounts import BP, accrual_units, percent_of
@@ -29,7 +30,7 @@ from services.ledger.results import AccrualResult
 from services.ledger.snapshot import card_snapshot
 from services.levels import card_level, refresh_card_level
 from services.notifications import events as notify
-from services.program import ProgramSettings, get_settings
+from services.program import CACHE_TTL_SECONDS, ProgramSettings, get_settings
 
 
 async def audit_staff_action(
@@ -74,9 +75,17 @@ def validate_receipt(*, receipt_id: str, amount_kopecks: int, paid_with_points_k
         raise InvalidAmount(field="redeemed_points", value=paid_with_points_kopecks)
 
 
+# Stores are never deleted: one that existed a moment ago still does.
+_known_stores: EngineCache[bool] = EngineCache(CACHE_TTL_SECONDS)
+
+
 async def require_store(session: AsyncSession, store_id: int) -> None:
+    engine = engine_of(session)
+    if _known_stores.get(engine, store_id):
+        return
     if await session.get(Store, store_id) is None:
         raise StoreNotFound(store_id=store_id)
+    _known_stores.put(engine, True, store_id)
 
 
 async def post_purchase(
@@ -276,7 +285,7 @@ async def accrue_purchase_in(
         request.staff_id, request.customer_id,
     )
     result = await post_purchase(session, settings=settings, card=card, now=now, purchase=purchase)
-    await notify.purchase_posted(session, result, now=now)
+    await notify.purchase_posted(session, result, now=now, owner=card.customer_id)
     await audit_staff_action(
         session, now=now, actor=request.actor, staff_id=request.staff_id, action="ledger.purchase",
         card_id=request.card_id,

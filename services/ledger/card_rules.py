@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Card
 from db.repositories import ledger as repo
 from services.errors import AccrualNotAllowed, CardBlocked, CardNotFound, CardNotValid, PaymentNotAllowed
+from services.levels import remember_pin
 from services.program import ProgramSettings
 
 ACCRUAL_STATUSES = ("active", "accrual_only")
@@ -21,9 +22,13 @@ def business_today(settings: ProgramSettings, now: datetime) -> date:
 
 
 async def open_card(session: AsyncSession, card_id: int) -> Card:
-    card = await repo.lock_card(session, card_id)
-    if card is None:
+    """Lock the card for this use case (see repo.lock_card); its owner's level pin comes along."""
+    found = await repo.lock_card_with_pin(session, card_id)
+    if found is None:
         raise CardNotFound(card_id=card_id)
+    card, pinned_level_id = found
+    if card.customer_id is not None:
+        await remember_pin(session, card.customer_id, pinned_level_id)
     return card
 
 

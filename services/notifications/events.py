@@ -72,11 +72,11 @@ async def _purchase_messages(session: AsyncSession, owner: int, result: AccrualR
     return messages
 
 
-async def purchase_posted(session: AsyncSession, result: AccrualResult, *, now: datetime) -> None:
-    """Points earned on a receipt (and a level reached by it) -> the card's owner."""
+async def purchase_posted(session: AsyncSession, result: AccrualResult, *, now: datetime, owner: int | None) -> None:
+    """Points earned on a receipt (and a level reached by it) -> the card's owner (the locked card
+    row the accrual holds says who it is)."""
     if result.replayed:
         return
-    owner = await _owner(session, result.card.card_id)
     if owner is not None:
         await enqueue_many(session, await _purchase_messages(session, owner, result), now=now)
 
