@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, nulls_last, select, update
+from sqlalchemy import and_, bindparam, exists, nulls_last, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
@@ -59,6 +59,25 @@ async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card,
     is not locked)."""
     row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
     return None if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True)
+class PurchaseSeen:
+    operation_id: int | None  # the operation holding this idempotency key
+    receipt: bool  # a receipt with this store and receipt id exists
+
+
+_PURCHASE_SEEN = select(
+    select(Operation.id).where(Operation.idempotency_key == bindparam("key")).scalar_subquery(),
+    exists().where(Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")),
+)
+
+
+async def purchase_seen(session: AsyncSession, key: str, store_id: int, receipt_id: str) -> PurchaseSeen:
+    """Both idempotency look-ups of a purchase in one round trip."""
+    params = {"key": key, "store_id": store_id, "receipt_id": receipt_id}
+    operation_id, receipt_exists = (await session.execute(_PURCHASE_SEEN, params)).one()
+    return PurchaseSeen(operation_id, bool(receipt_exists))
 
 
 async def receipt(session: AsyncSession, store_id: int, receipt_id: str, *, for_update: bool = False) -> Receipt | None:

@@ -26,7 +26,7 @@ from services.ledger import lots
 from services.ledger.amounts import BP, accrual_units, percent_of
 from services.ledger.card_rules import ACCRUAL_STATUSES, business_today, multiplier_bp, open_card, require_accrual
 from services.ledger.idempotency import ensure_same_request, request_hash, write_once
-from services.ledger.results import AccrualResult
+from services.ledger.results import AccrualResult, CardSnapshot
 from services.ledger.snapshot import card_snapshot
 from services.levels import card_level, refresh_card_level
 from services.notifications import events as notify
@@ -152,6 +152,9 @@ async def post_purchase(
             status=status,
             available_at=available_at,
             expires_at=expires_at,
+            # Read with the lock; a redemption before this took points but never debt (a card
+            # with debt holds no points to redeem).
+            debt=card.debt,
         )
         repaid = credited.debt_repaid
     await repo.add(
@@ -177,14 +180,18 @@ async def post_purchase(
             created_at=now,
         ),
     )
-    await session.execute(
-        update(Card)
-        .where(Card.id == card.id)
-        .values(purchases_kopecks=Card.purchases_kopecks + purchase.amount_kopecks)
-    )
+    # The last change of the card: its RETURNING is the snapshot of the result.
+    amounts = (
+        await session.execute(
+            update(Card)
+            .where(Card.id == card.id)
+            .values(purchases_kopecks=Card.purchases_kopecks + purchase.amount_kopecks)
+            .returning(Card.balance, Card.pending, Card.debt)
+        )
+    ).one()
     _, after = await refresh_card_level(session, card)
     return AccrualResult(
-        card=await card_snapshot(session, card.id),
+        card=CardSnapshot(card.id, amounts.balance, amounts.pending, amounts.debt, after.level.code),
         store_id=purchase.store_id,
         receipt_id=purchase.receipt_id,
         mode=settings.mode,
@@ -272,11 +279,13 @@ async def accrue_purchase_in(
     """`accrue_purchase` inside the caller's transaction (the POS API stores its response in the
     same one). The request must be validated; the caller retries on IntegrityError (write_once)."""
     card = await open_card(session, request.card_id)
-    existing = await repo.operation_by_key(session, request.key)
-    if existing is not None:
+    seen = await repo.purchase_seen(session, request.key, request.store_id, request.receipt_id)
+    if seen.operation_id is not None:
+        existing = await session.get(Operation, seen.operation_id)
+        assert existing is not None
         ensure_same_request(existing, request.hash)
         return await stored_accrual(session, existing)
-    if await repo.receipt(session, request.store_id, request.receipt_id) is not None:
+    if seen.receipt:
         raise IdempotencyConflict(key=request.key)
     await require_store(session, request.store_id)
     require_accrual(card, business_today(settings, now))
