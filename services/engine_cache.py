@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -36,6 +36,10 @@ class EngineCache(Generic[T]):
         if found is None or time.monotonic() - found[1] >= self.ttl:
             return None
         return found[0]
+
+    async def get_or_load(self, engine: AsyncEngine, load: Callable[[], Awaitable[T]], key: Hashable = None) -> T:
+        cached = self.get(engine, key)
+        return cached if cached is not None else self.put(engine, await load(), key)
 
     def put(self, engine: AsyncEngine, value: T, key: Hashable = None) -> T:
         self._copies.setdefault(engine.sync_engine.pool, {})[key] = (value, time.monotonic())

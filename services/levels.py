@@ -63,9 +63,7 @@ async def _load_table(session: AsyncSession) -> LevelTable:
 
 
 async def level_table(session: AsyncSession) -> LevelTable:
-    engine = engine_of(session)
-    cached = _table_cache.get(engine)
-    return cached if cached is not None else _table_cache.put(engine, await _load_table(session))
+    return await _table_cache.get_or_load(engine_of(session), lambda: _load_table(session))
 
 
 def invalidate_cache(uow: UnitOfWork | None = None) -> None:

@@ -136,17 +136,12 @@ _cache: EngineCache[ProgramSettings] = EngineCache(CACHE_TTL_SECONDS)
 
 async def get_settings(uow: UnitOfWork) -> ProgramSettings:
     """The one accessor everything uses (see services/engine_cache.py for the freshness rules)."""
-    cached = _cache.get(uow.engine)
-    if cached is not None:
-        return cached
-    return _cache.put(uow.engine, await uow.read(load_settings))
+    return await _cache.get_or_load(uow.engine, lambda: uow.read(load_settings))
 
 
 async def settings_in(session: AsyncSession) -> ProgramSettings:
     """The cached settings from inside a transaction (a fresh read when the copy is stale)."""
-    engine = engine_of(session)
-    cached = _cache.get(engine)
-    return cached if cached is not None else _cache.put(engine, await load_settings(session))
+    return await _cache.get_or_load(engine_of(session), lambda: load_settings(session))
 
 
 def invalidate_cache(uow: UnitOfWork | None = None) -> None:
