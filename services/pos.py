@@ -1,8 +1,9 @@
 """What a till asks before posting anything: who is this card, and what would a purchase give;
 and the till's plain purchase, answered in one transaction.
 
-The lookups are read-only; the numbers come from the same rules the ledger applies when the purchase is posted
-(level rate x card multiplier on the part not paid with points, rounded down; the redemption cap).
+The lookups are read-only; their numbers come from the same rules the ledger applies when the
+purchase is posted (level rate x card multiplier on the part not paid with points, rounded down;
+the redemption cap).
 """
 
 from __future__ import annotations
