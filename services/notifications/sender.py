@@ -4,7 +4,8 @@ the outcome. Exactly once: a row is claimed (`sending`) before the request and r
 a request whose fate is unknown (timeout, crash) ends as `unknown` and is never repeated blindly.
 
 After a crash, rows left `sending` by the dead sender become `unknown` when the next sender starts
-(at most one batch, i.e. about one second of messages): the price of never sending twice."""
+(at most the rows it had claimed: `rate`, about one second of messages): the price of never
+sending twice."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import asyncio
 import html
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -80,20 +81,27 @@ def _name(customer: Customer) -> str:
     return " ".join(part for part in (customer.name, customer.surname) if part) or "—"
 
 
-# A batch is one second's worth of messages, and a chat takes one message a second: a batch of the
-# oldest rows alone could be one customer's burst, leaving the global rate unused for seconds.
-CLAIM_LOOKAHEAD = 4
+# The sender keeps at most one second's worth of messages claimed (`sending`) at a time and tops
+# that up as it sends, rather than claiming a batch and waiting for its slowest chat. A claim takes
+# the oldest due message of each chat that has nothing claimed and was not written to within the
+# per-chat interval, so the chats of one second are ready to take a message at once and the global
+# rate is the only wait. It reads the due rows oldest first in pages of CLAIM_PAGE_FACTOR x wanted
+# rows, each page leaving out the customers seen so far (a customer with a thousand queued messages
+# costs one row, not a page), for at most CLAIM_PAGES pages.
+CLAIM_PAGE_FACTOR = 4
+CLAIM_PAGES = 8
+# After a claim found fewer due messages than it wanted, the next one waits this long at most (or
+# until a chat's interval ends, if sooner): nothing new is due before then except by chance.
+CLAIM_RETRY_SECONDS = 0.25
+# How often a running drain looks at the broadcasts it delivers (progress, final counts).
+BROADCASTS_EVERY_SECONDS = 1.0
 
 
-def _one_per_chat(rows: list[OutboxMessage], limit: int) -> list[OutboxMessage]:
-    """The oldest row of each customer, up to `limit`; the others wait for a later batch."""
-    chosen: dict[int, OutboxMessage] = {}
-    for row in rows:
-        if row.customer_id not in chosen:
-            chosen[row.customer_id] = row
-            if len(chosen) == limit:
-                break
-    return list(chosen.values())
+@dataclass(frozen=True)
+class _ClaimResult:
+    claimed: list[Claimed]
+    taken: int  # due rows taken: claimed plus skipped at claim time
+    others_due: bool  # whether the customers left out have due rows (asked only when taken < wanted)
 
 
 @dataclass
@@ -109,9 +117,11 @@ class OutboxSender:
     progress_every: float = 60.0  # seconds between progress reports of a running broadcast
     _progress_at: dict[int, float] = field(default_factory=dict)
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # customer id -> when their chat may be written to again (monotonic), for chats sent to lately
+    _cooling: dict[int, float] = field(default_factory=dict)
 
     async def stop(self) -> None:
-        """Finish the message in flight, put the rest of the batch back, and wait for that."""
+        """Finish the message in flight, put the other claimed rows back, and wait for that."""
         self._stopping = True
         async with self._busy:
             pass
@@ -127,25 +137,52 @@ class OutboxSender:
                 return None
             report = DeliveryReport(recovered=await self._recover())
             self._blocked = set()
-            while not self._stopping:
-                batch, found = await self._claim(report)
-                if not found:
-                    break
-                await self._send_batch(batch, report)
-                await self._finish_broadcasts()
+            await self._deliver(report)
             await self._finish_broadcasts()
             return report
 
-    async def _send_batch(self, batch: list[Claimed], report: DeliveryReport) -> None:
-        queue = list(batch)
+    async def _deliver(self, report: DeliveryReport) -> None:
+        """Send until nothing is due: keep up to `limit` rows claimed, one per chat, topped up when
+        half of them are gone; send whichever claimed row's chat may be written to first."""
+        limit = self.batch_size or self.limiter.rate
+        queue: list[Claimed] = []
+        claim_after = float("-inf")  # monotonic time before which a claim would find nothing new
+        taken = 0  # rows the last claim took
+        broadcasts_at = float("-inf")
         try:
-            while queue and not self._stopping:
-                # The first row whose chat may be written to now; otherwise wait for the soonest.
+            while not self._stopping:
                 now = self.limiter.monotonic()
+                self._forget_cooled(now)
+                # An emptied queue after a claim that found rows looks again at once, so that a
+                # drain whose last chats have nothing more due ends without waiting.
+                if len(queue) <= limit // 2 and (now >= claim_after or (not queue and taken)):
+                    wanted = limit - len(queue)
+                    result = await self._claim(report, wanted, exclude={r.customer_id for r in queue})
+                    queue.extend(result.claimed)
+                    taken = result.taken
+                    if result.taken == wanted or result.taken > len(result.claimed):
+                        # More may be due at once (the later rows of the customers just skipped, too).
+                        claim_after = float("-inf")
+                    elif result.taken == 0 and not queue and not result.others_due:
+                        break  # nothing due at all
+                    else:
+                        # Whatever else is due belongs to chats that have a message claimed or were
+                        # just written to: look again when the first of those may be written to.
+                        soonest = min(self._cooling.values(), default=now + CLAIM_RETRY_SECONDS)
+                        claim_after = min(max(soonest, now), now + CLAIM_RETRY_SECONDS)
+                if now - broadcasts_at >= BROADCASTS_EVERY_SECONDS:
+                    broadcasts_at = now
+                    await self._finish_broadcasts()
+                if not queue:
+                    await self.limiter.sleep(max(claim_after - now, 0.0))
+                    continue
+                # The first row whose chat may be written to now; otherwise wait for the soonest.
                 row = next((r for r in queue if self.limiter.chat_ready_at(r.chat_id) <= now), None)
                 if row is None:
-                    soonest = min(self.limiter.chat_ready_at(r.chat_id) for r in queue)
-                    await self.limiter.sleep(max(soonest - now, 0.0))
+                    wake = min(self.limiter.chat_ready_at(r.chat_id) for r in queue)
+                    if len(queue) <= limit // 2:
+                        wake = min(wake, claim_after)
+                    await self.limiter.sleep(max(wake - now, 0.0))
                     continue
                 queue.remove(row)
                 if row.customer_id in self._blocked:
@@ -153,10 +190,15 @@ class OutboxSender:
                     report.skipped += 1
                     continue
                 await self.limiter.acquire(row.chat_id)
+                self._cooling[row.customer_id] = self.limiter.chat_ready_at(row.chat_id)
                 await self._send_one(row, report)
         finally:
             if queue:
                 await self._release([r.id for r in queue])
+
+    def _forget_cooled(self, now: float) -> None:
+        if any(ready <= now for ready in self._cooling.values()):
+            self._cooling = {c: ready for c, ready in self._cooling.items() if ready > now}
 
     async def _send_one(self, row: Claimed, report: DeliveryReport) -> None:
         try:
@@ -206,23 +248,19 @@ class OutboxSender:
             log.warning("outbox: %s messages left in flight by a stopped sender are now 'unknown'", recovered)
         return recovered
 
-    async def _claim(self, report: DeliveryReport) -> tuple[list[Claimed], bool]:
-        """Claim up to a batch of due rows; the flag says whether any row was due at all."""
-        limit = self.batch_size or self.limiter.rate
+    async def _claim(self, report: DeliveryReport, wanted: int, *, exclude: set[int]) -> _ClaimResult:
+        """Claim up to `wanted` due rows, the oldest of each customer not in `exclude` and not
+        cooling (written to within the per-chat interval)."""
         now = self.clock.now()
+        left_out = exclude | set(self._cooling)
 
-        async def work(session: AsyncSession) -> tuple[list[Claimed], int, bool]:
-            stmt = (
-                select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
-                .order_by(OutboxMessage.id)
-                .limit(limit * CLAIM_LOOKAHEAD)
-            )
-            if self.uow.is_postgres:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = _one_per_chat(list((await session.execute(stmt)).scalars()), limit)
+        async def work(session: AsyncSession) -> _ClaimResult:
+            rows = await self._oldest_per_customer(session, now, wanted, left_out)
+            others_due = False
+            if len(rows) < wanted and left_out:
+                others_due = await _any_due(session, now, left_out)
             if not rows:
-                return [], 0, False
+                return _ClaimResult([], 0, others_due)
             settings = await load_settings(session)
             people = {
                 c.id: c
@@ -232,12 +270,10 @@ class OutboxSender:
             }
             texts = await _broadcast_texts(session, rows)
             claimed: list[Claimed] = []
-            skipped = 0
             for row in rows:
                 decision = self._decide(row, people, settings.notifications)
                 if decision.skip is not None or decision.chat_id is None:
                     row.status, row.last_error = "skipped", decision.skip
-                    skipped += 1
                     continue
                 row.status = "sending"
                 row.attempts += 1
@@ -248,11 +284,44 @@ class OutboxSender:
                     text = render(self.texts, decision.locale, row.kind, row.payload, about_name=decision.about_name)
                 claimed.append(Claimed(row.id, row.customer_id, decision.chat_id, text, row.attempts))
             await session.flush()
-            return claimed, skipped, True
+            return _ClaimResult(claimed, len(rows), others_due)
 
-        claimed, skipped, found = await self.uow.write(work)
-        report.skipped += skipped
-        return claimed, found
+        result = await self.uow.write(work)
+        report.skipped += result.taken - len(result.claimed)
+        return result
+
+    async def _oldest_per_customer(
+        self, session: AsyncSession, now: datetime, wanted: int, left_out: set[int]
+    ) -> list[OutboxMessage]:
+        """The oldest due row of up to `wanted` customers not in `left_out`, oldest first (locked
+        on PostgreSQL). Each page leaves out the customers already seen, so later rows of a
+        customer with many queued messages are skipped by the query rather than read."""
+        chosen: list[OutboxMessage] = []
+        seen = set(left_out)
+        after = 0
+        page = wanted * CLAIM_PAGE_FACTOR
+        for _ in range(CLAIM_PAGES):
+            stmt = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now, OutboxMessage.id > after)
+                .order_by(OutboxMessage.id)
+                .limit(page)
+            )
+            if seen:
+                stmt = stmt.where(OutboxMessage.customer_id.not_in(sorted(seen)))
+            if self.uow.is_postgres:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list((await session.execute(stmt)).scalars())
+            for row in rows:
+                if row.customer_id not in seen:
+                    seen.add(row.customer_id)
+                    chosen.append(row)
+                    if len(chosen) == wanted:
+                        return chosen
+            if len(rows) < page:
+                break
+            after = rows[-1].id
+        return chosen
 
     def _decide(self, row: OutboxMessage, people: dict[int, Customer], enabled: tuple[str, ...]) -> _Decision:
         customer = people.get(row.customer_id)
@@ -356,6 +425,19 @@ def _people_ids(rows: list[OutboxMessage]) -> list[int]:
     ids = {row.customer_id for row in rows}
     ids.update(int(row.payload["about"]) for row in rows if row.payload.get("about") is not None)
     return sorted(ids)
+
+
+async def _any_due(session: AsyncSession, now: datetime, customer_ids: set[int]) -> bool:
+    found = await session.execute(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            OutboxMessage.customer_id.in_(sorted(customer_ids)),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 async def _broadcast_texts(session: AsyncSession, rows: list[OutboxMessage]) -> dict[int, str]:
