@@ -158,7 +158,7 @@ async def run(quick: bool) -> list[Outcome]:
         raw_hot = await _raw_load(dsn, card_ids[:1], seconds, "hot")
     finally:
         server.stdin.close()
-        server_rss = (await asyncio.wait_for(server.stdout.read(), 60)).decode().strip()
+        server_rss, server_cpu = (await asyncio.wait_for(server.stdout.read(), 60)).decode().split()
         await server.wait()
     try:
         # The raw baseline wrote operations without lots; drop them before checking the hot card.
@@ -175,8 +175,8 @@ async def run(quick: bool) -> list[Outcome]:
             "2. POS purchases, 32 clients", distinct.rate, raw_distinct.rate, "purch/s",
             ">= 1000/s, >= 0.30 of raw, p99 < 50 ms",
             distinct.rate >= 1000 and distinct.rate / raw_distinct.rate >= 0.30 and distinct.p99_ms < 50,
-            note=f"p99 {distinct.p99_ms:.1f} ms, errors {distinct.errors}, peak RSS of the API server process "
-            f"{server_rss} MiB",
+            note=f"p99 {distinct.p99_ms:.1f} ms, errors {distinct.errors}; API server process: peak RSS "
+            f"{server_rss} MiB, {float(server_cpu) * 1000 / (distinct.done + hot.done):.1f} ms CPU per purchase",
         ),
         Result(
             "3. Hot family card, 32 clients", hot.rate, raw_hot.rate, "purch/s", ">= 300/s, no errors, exact",

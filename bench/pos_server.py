@@ -2,12 +2,13 @@
 shared with the load generator's event loop, and its peak RSS is the bot process's alone.
 
 `python -m bench.pos_server DATABASE_URL` prints the port it listens on, then serves until stdin
-closes; then it prints its peak RSS in MiB and exits."""
+closes; then it prints its peak RSS in MiB and the CPU seconds it spent serving, and exits."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 from aiohttp import web
 
@@ -24,10 +25,12 @@ async def serve(url: str) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     print(site._server.sockets[0].getsockname()[1], flush=True)  # type: ignore[union-attr]
+    cpu = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    cpu = time.process_time() - cpu
     await runner.cleanup()
     await engine.dispose()
-    print(f"{peak_rss_mib():.0f}", flush=True)
+    print(f"{peak_rss_mib():.0f} {cpu:.3f}", flush=True)
 
 
 if __name__ == "__main__":
