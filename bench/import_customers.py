@@ -23,6 +23,7 @@ from services.importer.columns import RUSSIAN
 from services.phones import PhonePolicy
 
 TARGET_ROWS_PER_S = 667  # the 20 000-row sample in 30 s ("well under a minute")
+TARGET_FULL_SECONDS = 120  # a million rows (PostgreSQL) in under two minutes
 
 
 def generate(path: Path, rows: int, seed: int = 8) -> None:
@@ -90,9 +91,11 @@ async def run(quick: bool) -> list[Outcome]:
             report = await import_customers(uow, SystemClock(), path=source, policy=PhonePolicy())
             ours = rows / (time.perf_counter() - start)
             await engine.dispose()
+            target = TARGET_ROWS_PER_S if quick else rows / TARGET_FULL_SECONDS
             results.append(Result(
                 figure=f"6. import {rows} rows ({backend})", ours=ours, baseline=baseline, unit="rows/s",
-                target=f">= {TARGET_ROWS_PER_S} rows/s", met=ours >= TARGET_ROWS_PER_S,
+                target=f">= {target:.0f} rows/s" + ("" if quick else f" (< {TARGET_FULL_SECONDS} s)"),
+                met=ours >= target,
                 note=(f"{report.customers} customers, {report.cards} cards, {report.links} links in "
                       f"{rows / ours:.1f} s; baseline = bare INSERT of minimal customers; "
                       f"peak RSS {peak_rss_mib():.0f} MiB"),

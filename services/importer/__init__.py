@@ -5,13 +5,16 @@ of the row's identity, and rows whose key exists are skipped."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +25,8 @@ from services.clock import Clock
 from services.importer.parsing import Record, RowError, parse_record
 from services.importer.reading import DEFAULT_MAX_BYTES, read_table
 from services.importer.report import ImportReport, default_report_path, skipped_row
-from services.importer.rules import CREATING, ERROR, Decision, ExistingCard, decide
-from services.importer.writer import OwnerMissing, WriteContext, Written, merge, write_batch
+from services.importer.rules import CREATING, ERROR, Decision, ExistingCard, FileCard, decide
+from services.importer.writer import OwnerMissing, WriteContext, Written, copy_batch, merge, write_batch
 from services.levels import ladder
 from services.links import link_type_by_code
 from services.phones import PhonePolicy
@@ -32,6 +35,7 @@ from services.stores import get_store
 
 BATCH = 1000
 _LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
+_PG_LOOKUP_CHUNK = 50_000  # PostgreSQL: one array parameter per look-up (`= ANY($1)`)
 
 Progress = Callable[[int], None]
 
@@ -41,6 +45,10 @@ Progress = Callable[[int], None]
 # look-up turns into a full scan (measured: an import slowing from ~2000 to ~100 rows/s by 250k).
 _ANALYZE_AFTER_BATCHES = {1, 4, 16}
 _ANALYZE_EVERY = 64
+# Batches written with COPY look nothing up (their ids are drawn up front), so only the foreign-key
+# checks plan from the statistics: a sparser schedule will do. A refused batch is refreshed for
+# before its rows are written one by one with look-ups.
+_ANALYZE_EVERY_COPYING = 256
 _ANALYZED_TABLES = ("customers", "cards", "operations", "lots", "customer_links")
 
 
@@ -61,22 +69,28 @@ class _Known:
 async def _known(uow: UnitOfWork, items: list[Record | RowError]) -> _Known:
     numbers = sorted({n for r in items if isinstance(r, Record) for n in (r.card_number, r.legacy_card) if n})
     keys = sorted({r.import_key for r in items if isinstance(r, Record)})
+    chunk = _PG_LOOKUP_CHUNK if uow.is_postgres else _LOOKUP_CHUNK
+
+    def among(column: Any, values: list[str]) -> Any:
+        if uow.is_postgres:  # one array parameter, not a thousand: rendering those cost more than the query
+            return column == any_(bindparam(None, values, type_=ARRAY(String())))
+        return column.in_(values)
 
     async def work(session: AsyncSession) -> _Known:
         cards: dict[str, ExistingCard] = {}
-        for start in range(0, len(numbers), _LOOKUP_CHUNK):
+        for start in range(0, len(numbers), chunk):
             rows = await session.execute(
                 select(Card.id, Card.number, Card.customer_id, Customer.deleted_at)
                 .outerjoin(Customer, Customer.id == Card.customer_id)
-                .where(Card.number.in_(numbers[start : start + _LOOKUP_CHUNK]))
+                .where(among(Card.number, numbers[start : start + chunk]))
             )
             for card_id, number, customer_id, deleted_at in rows:
                 owner = customer_id if deleted_at is None else None
                 cards[number] = ExistingCard(card_id, owner, number)
         found: set[str] = set()
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
+        for start in range(0, len(keys), chunk):
             rows2 = await session.execute(
-                select(Customer.import_key).where(Customer.import_key.in_(keys[start : start + _LOOKUP_CHUNK]))
+                select(Customer.import_key).where(among(Customer.import_key, keys[start : start + chunk]))
             )
             found.update(k for k in rows2.scalars() if k)
         return _Known(cards, found)
@@ -108,22 +122,148 @@ def _fail(decision: Decision, reason: str, **args: Any) -> None:
 
 
 async def _write(
-    uow: UnitOfWork, batch: list[Decision], ctx: WriteContext, total: Written, *, split_on_error: bool
+    uow: UnitOfWork, batch: list[Decision], ctx: WriteContext, total: Written, owners: Container[str], *,
+    split_on_error: bool,
 ) -> None:
+    """One batch with INSERTs, in one transaction: SQLite's batches, and on PostgreSQL single rows
+    (the rows of a refused batch), so that a refused row is named by the database as before."""
+
     async def work(session: AsyncSession) -> Written:
         return await write_batch(session, batch, ctx, total)
 
     try:
-        merge(total, await uow.write(work))
+        merge(total, await uow.write(work), owners)
     except (IntegrityError, DBAPIError, OwnerMissing) as exc:
-        if split_on_error and len(batch) > 1:
-            for decision in batch:
-                await _write(uow, [decision], ctx, total, split_on_error=False)
-            return
-        if isinstance(exc, OwnerMissing):
-            _fail(batch[0], "owner_row_failed")
+        await _refused(uow, batch, ctx, total, owners, exc, split=split_on_error and len(batch) > 1)
+
+
+async def _refused(
+    uow: UnitOfWork, batch: list[Decision], ctx: WriteContext, total: Written, owners: Container[str],
+    exc: Exception, *, split: bool,
+) -> None:
+    """A batch the database refused: written again row by row, or, a single row, reported."""
+    if split:
+        # The rows are written with INSERTs and look-ups, which plan from the statistics.
+        await _refresh_statistics(uow)
+        for decision in batch:
+            await _write(uow, [decision], ctx, total, owners, split_on_error=False)
+        return
+    if isinstance(exc, OwnerMissing):
+        _fail(batch[0], "owner_row_failed")
+    else:
+        _fail(batch[0], "database", detail=str(getattr(exc, "orig", exc)).splitlines()[0][:120])
+
+
+class _Superseded(Exception):
+    """The batch before this one was refused, or drew other ids than this one was planned with."""
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A batch being written with COPY, while the next one is being written too."""
+
+    start: int  # index of its first row in the rows to create
+    batch: list[Decision]
+    cards: asyncio.Future[dict[str, tuple[int, int]]]  # its cards, once their ids are drawn
+    committed: asyncio.Future[bool]
+    task: asyncio.Task[Written] | None = None
+    used: dict[str, tuple[int, int]] | None = None  # the previous batch's cards this one was planned with
+    latest: dict[str, tuple[int, int]] | None = None  # its cards as last planned (a retry draws new ids)
+    final: dict[str, tuple[int, int]] | None = None  # its cards as committed
+    stale: bool = False  # refused, and planned on cards the previous batch did not commit
+
+
+def _take_off(
+    uow: UnitOfWork, start: int, batch: list[Decision], ctx: WriteContext, total: Written, previous: _Flight | None
+) -> _Flight:
+    loop = asyncio.get_running_loop()
+    flight = _Flight(start, batch, loop.create_future(), loop.create_future())
+
+    def planned(cards: dict[str, tuple[int, int]]) -> None:
+        flight.latest = cards
+        if not flight.cards.done():
+            flight.cards.set_result(cards)
+
+    async def before_links() -> None:
+        # Commits keep the file's order: this batch writes its links (which may point at the
+        # previous batch's cards) and commits only after the previous one has committed, and only
+        # if it was planned with the ids the previous one committed.
+        if previous is not None and (not await previous.committed or previous.final is not flight.used):
+            raise _Superseded
+
+    async def work(session: AsyncSession) -> Written:
+        pending = None
+        if previous is not None:
+            pending = flight.used = await previous.cards
+        return await copy_batch(
+            session, batch, ctx, total, pending=pending, planned=planned, before_links=before_links
+        )
+
+    async def fly() -> Written:
+        try:
+            delta = await uow.write(work)
+        except BaseException:
+            if not flight.cards.done():
+                flight.cards.set_result({})
+            flight.committed.set_result(False)
+            if previous is not None and flight.used is not None:
+                # Refused because of the previous batch (its rows gone, or other ids), or on its own?
+                flight.stale = not await previous.committed or previous.final is not flight.used
+            raise
+        flight.final = flight.latest
+        flight.committed.set_result(True)
+        return delta
+
+    flight.task = asyncio.create_task(fly())
+    return flight
+
+
+async def _write_copying(
+    uow: UnitOfWork, creating: list[Decision], batch_size: int, ctx: WriteContext, total: Written,
+    owners: Container[str], progress: Progress | None,
+) -> None:
+    """PostgreSQL: the batches in file order, each one transaction as in `_write`, with the next
+    batch already being planned and copied (on a second connection) while one is in the database.
+    Commits stay in order; when a batch is refused, the one after it is abandoned and written again
+    after the refused one has been dealt with, exactly as if they had been written one by one."""
+    flights: list[_Flight] = []
+    position = 0
+    while position < len(creating) or flights:
+        while len(flights) < 2 and position < len(creating):
+            batch = creating[position : position + batch_size]
+            flights.append(_take_off(uow, position, batch, ctx, total, flights[-1] if flights else None))
+            position += len(batch)
+        head = flights.pop(0)
+        assert head.task is not None
+        try:
+            delta = await head.task
+        except BaseException as exc:
+            # What follows was planned on this batch: let it give up (then start again after it).
+            for other in flights:
+                assert other.task is not None
+                if not isinstance(exc, Exception):  # cancelled: so is the rest
+                    other.task.cancel()
+                    continue
+                with contextlib.suppress(Exception):
+                    await other.task
+            flights.clear()
+            if not isinstance(exc, (IntegrityError, DBAPIError, OwnerMissing, _Superseded)):
+                raise
+            if isinstance(exc, _Superseded) or head.stale:
+                position = head.start  # planned on what the previous batch did not commit: again, afresh
+                continue
+            if len(head.batch) > 1:
+                await _refused(uow, head.batch, ctx, total, owners, exc, split=True)
+            else:  # a single row: INSERT it, so that a refusal names it as before
+                await _write(uow, head.batch, ctx, total, owners, split_on_error=False)
+            position = head.start + len(head.batch)
         else:
-            _fail(batch[0], "database", detail=str(getattr(exc, "orig", exc)).splitlines()[0][:120])
+            merge(total, delta, owners)
+        number = head.start // batch_size
+        if number in _ANALYZE_AFTER_BATCHES or number % _ANALYZE_EVERY_COPYING == 0:
+            await _refresh_statistics(uow)
+        if progress:
+            progress(len(head.batch))
 
 
 async def import_customers(
@@ -157,16 +297,21 @@ async def import_customers(
             progress(500)
     if progress:
         progress(len(items) % 500)
+    del table  # the file's text: a few hundred MB for a million rows, not needed any more
     known = await _known(uow, items)
     decisions = decide(items, existing_cards=known.cards, existing_keys=known.keys)
     report.rows = len(decisions)
 
     total = Written()
     creating = [d for d in decisions if d.outcome in CREATING]
-    if not dry_run:
+    # The numbers of this file's cards that later rows join as family: the only ones to remember.
+    owners = {d.owner.number for d in creating if isinstance(d.owner, FileCard)}
+    if not dry_run and uow.is_postgres and batch_size > 1:
+        await _write_copying(uow, creating, batch_size, ctx, total, owners, progress)
+    elif not dry_run:
         for number, start in enumerate(range(0, len(creating), batch_size)):
             batch = creating[start : start + batch_size]
-            await _write(uow, batch, ctx, total, split_on_error=True)
+            await _write(uow, batch, ctx, total, owners, split_on_error=True)
             if number in _ANALYZE_AFTER_BATCHES or number % _ANALYZE_EVERY == 0:
                 await _refresh_statistics(uow)
             if progress:

@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import PhoneNumber
 
 from services.dates import parse_birthday, parse_date
 from services.errors import DomainError, PhoneRegionNotAllowed
@@ -20,6 +22,9 @@ from services.phones import PhonePolicy, parse_phone
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AMOUNT = re.compile(r"^-?\d+(?:[.,]\d{1,2})?$")
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+# An amount `parse_amount` reads the same with integers as with Decimal: ASCII digits, few enough for
+# Decimal's 28 significant digits to hold the value times 100 exactly.
+_PLAIN_AMOUNT = re.compile(r"([0-9]{1,20})(?:[.,]([0-9]{1,2}))?")
 _SEX = {
     "мужской": "male", "муж": "male", "м": "male", "male": "male", "m": "male",
     "женский": "female", "жен": "female", "ж": "female", "female": "female", "f": "female",
@@ -27,6 +32,12 @@ _SEX = {
 _YES = {"да", "yes", "y", "1", "true", "д"}
 _NO = {"нет", "no", "n", "0", "false", "н", ""}
 _TEXT_MAX = 100
+# The usual spellings of a Russian mobile number (+7 916 123-45-67, 8(916)1234567, 9161234567...),
+# ASCII only: `parse_phone` would turn each into +7 and these ten digits, so the import reads them
+# itself and leaves the library only the validity and region checks (its parse was most of the
+# time an import spent on a row). Anything else, and any number these checks refuse, goes through
+# `parse_phone` as before.
+_PLAIN_MOBILE = re.compile(r"(?:\+7|[78])?[ -]?\(?(9[0-9]{2})\)?[ -]?([0-9]{3})[ -]?([0-9]{2})[ -]?([0-9]{2})")
 
 
 class RowProblem(Exception):
@@ -72,15 +83,23 @@ class RowError:
     phone_raw: str
 
 
+@lru_cache(maxsize=1 << 16)
 def _text(value: str, column: str, *, required: bool = False) -> str | None:
+    """Cached: names repeat, and a repeated name is then one string in memory, not one per row."""
     value = " ".join(value.split())
     if not value:
         if required:
             raise RowProblem("required", column=column)
         return None
-    if len(value) > _TEXT_MAX or any(ch.isdigit() or ch in "<>@/\\" for ch in value):
+    # `isalpha()` first: a plain word has no digit and none of those characters.
+    if len(value) > _TEXT_MAX or (not value.isalpha() and any(ch.isdigit() or ch in "<>@/\\" for ch in value)):
         raise RowProblem("bad_value", column=column, value=value[:40])
     return value
+
+
+@lru_cache(maxsize=1 << 12)
+def _city(value: str) -> str | None:
+    return " ".join(value.split())[:_TEXT_MAX] or None
 
 
 def parse_amount(value: str, column: str) -> int:
@@ -88,6 +107,10 @@ def parse_amount(value: str, column: str) -> int:
     text = value.replace("\u00a0", "").replace(" ", "").strip()
     if not text:
         return 0
+    plain = _PLAIN_AMOUNT.fullmatch(text)
+    if plain is not None:
+        rubles, kopecks = plain.groups()
+        return int(rubles) * 100 + (int(kopecks) * (10 if len(kopecks) == 1 else 1) if kopecks else 0)
     if not _AMOUNT.match(text):
         raise RowProblem("bad_amount", column=column, value=value[:40])
     try:
@@ -103,15 +126,24 @@ def _date(value: str, column: str, today: date, *, birthday: bool) -> date | Non
     text = value.strip()
     if not text:
         return None
+    parsed = _date_value(text, today, birthday)
+    if parsed is None:
+        raise RowProblem("bad_date", column=column, value=text[:40])
+    return parsed
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_value(text: str, today: date, birthday: bool) -> date | None:
+    """The date `text` means, or None when it means none (a client base has few distinct dates)."""
     try:
         if _ISO_DATE.match(text):
             parsed = date.fromisoformat(text)
             if birthday and (parsed > today or parsed.year < 1900):
-                raise RowProblem("bad_date", column=column, value=text[:40])
+                return None
             return parsed
         return parse_birthday(text, today) if birthday else parse_date(text)
     except (DomainError, ValueError):
-        raise RowProblem("bad_date", column=column, value=text[:40]) from None
+        return None
 
 
 def _flag(value: str, column: str) -> bool:
@@ -123,10 +155,28 @@ def _flag(value: str, column: str) -> bool:
     raise RowProblem("bad_value", column=column, value=value[:40])
 
 
+def _plain_mobile(value: str, policy: PhonePolicy) -> str | None:
+    """The card number (ten digits) of a valid, allowed Russian mobile in a usual spelling, else None."""
+    match = _PLAIN_MOBILE.fullmatch(value)
+    if match is None or policy.default_region != "RU":
+        return None
+    national = "".join(match.groups())
+    number = PhoneNumber(country_code=7, national_number=int(national))
+    region = phonenumbers.region_code_for_number(number)
+    if region is None or region not in policy.allowed_regions:
+        return None
+    if not phonenumbers.is_valid_number_for_region(number, region):
+        return None
+    return national
+
+
 def _phone(value: str, policy: PhonePolicy) -> tuple[str | None, str | None, str | None]:
     """(E.164 or None, card number or None, problem or None)."""
     if not value.strip():
         return None, None, "no_phone"
+    national = _plain_mobile(value, policy)
+    if national is not None:
+        return "+7" + national, national, None
     try:
         parsed = parse_phone(value, policy)
     except PhoneRegionNotAllowed:
@@ -179,7 +229,7 @@ def parse_record(
         balance = parse_amount(raw.get("balance", ""), "balance")
         orders = parse_amount(raw.get("orders", ""), "orders")
         marketing = _flag(raw.get("sms", ""), "sms") | _flag(raw.get("email_consent", ""), "email_consent")
-        city = " ".join(raw.get("city", "").split())[:_TEXT_MAX] or None
+        city = _city(raw.get("city", ""))
     except RowProblem as bad:
         return error(bad.reason, **bad.args_)
     notes: list[str] = []

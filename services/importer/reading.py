@@ -5,7 +5,7 @@ error saying why, before a single row is written."""
 from __future__ import annotations
 
 import csv
-import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,8 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 # Encodings Russian spreadsheets are saved in by mistake; only used to name the problem.
 _MISTAKEN = ("koi8_r", "cp866", "mac_cyrillic", "utf_16")
+# A line as io.StringIO(newline="") reads it: up to and including \r\n, \r or \n.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 class ImportFileNotFound(DomainError):
@@ -45,7 +47,9 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number in the file, cells) for every non-blank data row."""
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
+        # The lines are cut from the text one at a time: io.StringIO would hold a copy of the whole
+        # file at 4 bytes a character.
+        reader = csv.reader(map(re.Match.group, _LINE.finditer(self.text)), delimiter=self.delimiter)
         header_seen = False
         for cells in reader:
             if not any(cell.strip() for cell in cells):
@@ -90,10 +94,17 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line
-    return ""
+    """The first non-blank line, as text.splitlines() cuts them, without cutting the whole file."""
+    size = 65536
+    while True:
+        lines = text[:size].splitlines()
+        whole = size >= len(text)
+        for line in lines if whole else lines[:-1]:  # the last one may go on past `size`
+            if line.strip():
+                return line
+        if whole:
+            return ""
+        size *= 4
 
 
 def _header(line: str) -> tuple[str, list[str], dict[int, str]]:
