@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumber
+from phonenumbers import PhoneMetadata
 
 from services.dates import parse_birthday, parse_date
 from services.errors import DomainError, PhoneRegionNotAllowed
@@ -155,19 +155,60 @@ def _flag(value: str, column: str) -> bool:
     raise RowProblem("bad_value", column=column, value=value[:40])
 
 
+_Pattern = tuple[frozenset[int], re.Pattern[str]]
+
+
+def _descs(region: str) -> tuple[re.Pattern[str] | None, _Pattern | None, list[_Pattern]]:
+    """A region's leading digits, general pattern and number types' patterns, from phonenumbers'
+    metadata, compiled once."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None
+
+    def compiled(desc: object) -> _Pattern | None:
+        pattern = getattr(desc, "national_number_pattern", None)
+        if not pattern:
+            return None
+        return frozenset(getattr(desc, "possible_length", None) or ()), re.compile(pattern)
+
+    types = (
+        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip, metadata.personal_number,
+        metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line, metadata.mobile,
+    )
+    leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
+    return leading, compiled(metadata.general_desc), [p for p in map(compiled, types) if p is not None]
+
+
+def _matches(national: str, desc: _Pattern | None) -> bool:
+    return desc is not None and (not desc[0] or len(national) in desc[0]) and desc[1].fullmatch(national) is not None
+
+
+def _valid_in(national: str, general: _Pattern | None, types: list[_Pattern]) -> bool:
+    """phonenumbers' is_valid_number_for_region: the general pattern and the pattern of some type."""
+    return _matches(national, general) and any(_matches(national, desc) for desc in types)
+
+
+# Country code 7's regions in phonenumbers' order (RU, KZ), for region_code_for_number.
+_CODE_7 = [(region, *_descs(region)) for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[7]]
+
+
 def _plain_mobile(value: str, policy: PhonePolicy) -> str | None:
-    """The card number (ten digits) of a valid, allowed Russian mobile in a usual spelling, else None."""
+    """The card number (ten digits) of a valid, allowed Russian mobile in a usual spelling, else None.
+    The region and validity are decided as phonenumbers' region_code_for_number and
+    is_valid_number_for_region decide them, with its patterns compiled once."""
     match = _PLAIN_MOBILE.fullmatch(value)
     if match is None or policy.default_region != "RU":
         return None
     national = "".join(match.groups())
-    number = PhoneNumber(country_code=7, national_number=int(national))
-    region = phonenumbers.region_code_for_number(number)
-    if region is None or region not in policy.allowed_regions:
+    for region, leading, general, types in _CODE_7:
+        if leading is not None:
+            if leading.match(national) is None:
+                continue
+        elif not _valid_in(national, general, types):
+            continue
+        if region in policy.allowed_regions and _valid_in(national, general, types):
+            return national
         return None
-    if not phonenumbers.is_valid_number_for_region(number, region):
-        return None
-    return national
+    return None
 
 
 def _phone(value: str, policy: PhonePolicy) -> tuple[str | None, str | None, str | None]:

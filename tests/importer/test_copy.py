@@ -208,6 +208,22 @@ def test_usual_phone_spellings_read_as_the_phone_library_reads_them() -> None:
     assert shortcut > 1000
 
 
+def test_mobiles_are_valid_where_the_phone_library_says_so() -> None:
+    """The shortcut's own compiled patterns against phonenumbers' validity, region by region; the
+    intricate 930 0.. block of Russian mobiles digit by digit."""
+    rng = random.Random(14)
+    nationals = [f"{prefix}{rng.randrange(10_000):04d}" for prefix in range(930_000, 931_000) for _ in range(2)]
+    nationals += [f"9{rng.randrange(10**9):09d}" for _ in range(20_000)]
+    policies = [PhonePolicy(), PhonePolicy("RU", ("KZ",)), PhonePolicy("RU", ("RU", "KZ"))]
+    for national in nationals:
+        number = phonenumbers.PhoneNumber(country_code=7, national_number=int(national))
+        region = phonenumbers.region_code_for_number(number)
+        valid = phonenumbers.is_valid_number(number)
+        for policy in policies:
+            expected = national if valid and region in policy.allowed_regions else None
+            assert parsing._plain_mobile(f"+7{national}", policy) == expected, (national, policy)
+
+
 def _amount_by_decimal(value: str) -> int | str:
     text_ = value.replace("\u00a0", "").replace(" ", "").strip()
     if not text_:
