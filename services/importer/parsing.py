@@ -25,6 +25,9 @@ _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 # An amount `parse_amount` reads the same with integers as with Decimal: ASCII digits, few enough for
 # Decimal's 28 significant digits to hold the value times 100 exactly.
 _PLAIN_AMOUNT = re.compile(r"([0-9]{1,20})(?:[.,]([0-9]{1,2}))?")
+# A balance or an orders total above a billion rubles is a broken cell, not a customer (and beyond
+# 64 bits it would not even fit the column): the row is refused like any other bad amount.
+MAX_AMOUNT_KOPECKS = 100_000_000_000
 _SEX = {
     "мужской": "male", "муж": "male", "м": "male", "male": "male", "m": "male",
     "женский": "female", "жен": "female", "ж": "female", "female": "female", "f": "female",
@@ -103,7 +106,14 @@ def _city(value: str) -> str | None:
 
 
 def parse_amount(value: str, column: str) -> int:
-    """`1 570,01` -> 157001 kopecks; empty -> 0."""
+    """`1 570,01` -> 157001 kopecks; empty -> 0; at most MAX_AMOUNT_KOPECKS."""
+    amount = _amount(value, column)
+    if amount > MAX_AMOUNT_KOPECKS:
+        raise RowProblem("bad_amount", column=column, value=value[:40])
+    return amount
+
+
+def _amount(value: str, column: str) -> int:
     text = value.replace("\u00a0", "").replace(" ", "").strip()
     if not text:
         return 0

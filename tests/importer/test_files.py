@@ -140,11 +140,12 @@ async def test_a_broken_row_in_the_middle_is_reported_and_the_rest_imported(
     rows[5] = rows[5][:7]  # a truncated line
     rows[6][4] = "31.02.1990"  # no such date
     rows[7][1] = ""  # the name is required
+    rows[8][11] = "999999999999999999999,00"  # beyond 64 bits: once crashed the whole import on SQLite
     report = await run(uow, clock, write_file(tmp_path / "b.csv", rows, encoding="utf-8"))
     errors = {row.line: row.reason for row in report.skipped if row.outcome == "error"}
-    assert errors == {5: "bad_amount", 7: "field_count", 8: "bad_date", 9: "required"}
-    assert report.counts["card"] == 5
-    assert await count(uow, Customer) == 5
+    assert errors == {5: "bad_amount", 7: "field_count", 8: "bad_date", 9: "required", 10: "bad_amount"}
+    assert report.counts["card"] == 4
+    assert await count(uow, Customer) == 4
     await check_invariants(uow)
 
 
