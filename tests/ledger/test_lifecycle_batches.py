@@ -28,9 +28,9 @@ CARDS = 11
 
 async def _seed(uow: UnitOfWork, clock: FrozenClock) -> tuple[list[int], dict[int, int], dict[int, int]]:
     """CARDS cards, each with 200 points that expire on day 365 (some partly or wholly spent, one
-    card without an owner) and a purchase of day 360 that becomes available on day 374; on day 375
-    both jobs have work on every card. Returns the cards and, per card, what should expire and what
-    should activate."""
+    with a second lot due too, one card without an owner) and a purchase of day 360 that becomes
+    available on day 374; on day 375 both jobs have work on every card. Returns the cards and, per
+    card, what should expire and what should activate."""
     store_id = await make_store(uow, clock)
     start = clock.now()
     cards: list[int] = []
@@ -47,6 +47,10 @@ async def _seed(uow: UnitOfWork, clock: FrozenClock) -> tuple[list[int], dict[in
                 uow, clock, card_id=card_id, points=-spent[card_id], reason="spend", idempotency_key=f"x{n}",
                 actor=f"staff:{n}",
             )
+    clock.set(start + DAY)  # a second lot that expires with the first: one operation, two allocations
+    await adjust_points(
+        uow, clock, card_id=cards[5], points=P(30), reason="seed", idempotency_key="second", actor="staff:5"
+    )
     clock.set(start + 300 * DAY)
     await adjust_points(  # fresh points that outlive the expiry
         uow, clock, card_id=cards[2], points=P(100), reason="later", idempotency_key="later", actor="staff:2"
@@ -58,6 +62,7 @@ async def _seed(uow: UnitOfWork, clock: FrozenClock) -> tuple[list[int], dict[in
         )
     clock.set(start + 375 * DAY)
     expiring = {card_id: P(200) - spent.get(card_id, 0) for card_id in cards}
+    expiring[cards[5]] += P(30)
     activating = dict.fromkeys(cards, P(50))
     return cards, {c: p for c, p in expiring.items() if p}, activating
 
@@ -128,7 +133,7 @@ async def test_batches_split_the_cards_and_each_card_is_done_once(
 
     ops, allocations, messages = await _counts(uow)
     assert ops == Counter(list(expiring))  # one operation per card that lost something...
-    assert allocations == Counter(list(expiring))  # ...with one allocation: each card burnt one lot
+    assert allocations == Counter(list(expiring)) + Counter([cards[5]])  # ...and an allocation per lot burnt
     assert messages == await _one_message_per_owned_card(uow, cards, expiring, activating)
 
     async def wholly_spent_lot(session: AsyncSession) -> tuple[str, int]:
@@ -152,7 +157,8 @@ async def test_runs_racing_each_other_do_each_card_once(uow: UnitOfWork, clock: 
     assert _by_card([r for outcome in outcomes[3:] for r in outcome]) == expiring
     await invariants(uow)
     ops, allocations, messages = await _counts(uow)
-    assert ops == Counter(list(expiring)) and allocations == Counter(list(expiring))
+    assert ops == Counter(list(expiring))
+    assert allocations == Counter(list(expiring)) + Counter([cards[5]])
     assert messages == await _one_message_per_owned_card(uow, cards, expiring, activating)
 
 
