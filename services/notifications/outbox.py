@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Customer, CustomerLink, LinkType, OutboxMessage
 from services.notifications.kinds import COPIED_TO_CONTACTS
 
-CHUNK = 1000
-
 
 @dataclass(frozen=True)
 class Message:
@@ -75,15 +73,17 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[Message], *, no
                 payload={**message.payload, "about": message.customer_id},
             )
             rows.append(_row(copy, now))
-    insert = _insert(session)
-    added = 0
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(OutboxMessage).values(rows[start : start + CHUNK]).on_conflict_do_nothing(
-            index_elements=["customer_id", "kind", "occasion"]
-        )
-        result = await session.execute(stmt)
-        added += max(int(getattr(result, "rowcount", 0) or 0), 0)
-    return added
+    # One statement compiled once (and cached) for any number of rows: SQLAlchemy sends them as
+    # multi-row INSERTs of up to 1000 rows ("insertmanyvalues"). A `.values(list_of_rows)` INSERT
+    # is compiled anew for every call, 10 bind parameters per row: ~0.2 ms of CPU per message,
+    # which made queueing the expiry job's 5 000 notices cost more than the job itself.
+    table = OutboxMessage.__table__
+    stmt = (
+        _insert(session)(table)
+        .on_conflict_do_nothing(index_elements=["customer_id", "kind", "occasion"])
+        .returning(table.c.id)
+    )
+    return len((await session.execute(stmt, rows)).all())
 
 
 def _row(message: Message, now: datetime) -> dict[str, Any]:
