@@ -80,6 +80,11 @@ async def _reseed(engine: AsyncEngine) -> None:
             )
 
 
+# For a test of what only PostgreSQL does (row locks, COPY): its `db_url` (and so `engine`, `uow`)
+# is PostgreSQL alone instead of both databases.
+POSTGRES_ONLY = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
     if request.param == "postgres":

@@ -29,7 +29,7 @@ from services.importer import import_customers, parsing
 from services.importer.reading import Table, _first_line
 from services.ledger import check_invariants
 from services.phones import PhonePolicy, parse_phone
-from tests.conftest import _reset_postgres
+from tests.conftest import POSTGRES_ONLY, _reset_postgres
 
 from .test_files import RU_HEADER
 
@@ -123,11 +123,10 @@ class _Conflict(Exception):
     sqlstate = "40001"  # serialization_failure: the unit of work writes the batch again
 
 
+@POSTGRES_ONLY  # COPY is PostgreSQL's path
 async def test_copy_stores_exactly_what_the_inserts_store(
     uow: UnitOfWork, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not uow.is_postgres:
-        pytest.skip("COPY is PostgreSQL's path")
     path = _client_base(tmp_path / "clients.csv")
 
     async def run(target: UnitOfWork) -> tuple[list[str], list[str]]:

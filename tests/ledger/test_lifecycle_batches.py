@@ -19,6 +19,7 @@ from services.clock import FrozenClock
 from services.ledger import accrue_purchase, activate_due_lots, adjust_points, expire_due_lots, lots
 from services.ledger.results import CardPoints
 from services.notifications import kinds
+from tests.conftest import POSTGRES_ONLY
 from tests.ledger.helpers import P, invariants, make_card, make_store
 
 RUB = 100
@@ -162,14 +163,12 @@ async def test_runs_racing_each_other_do_each_card_once(uow: UnitOfWork, clock: 
     assert messages == await _one_message_per_owned_card(uow, cards, expiring, activating)
 
 
-@pytest.mark.postgres
+@POSTGRES_ONLY  # row locks: SQLite serialises whole writing transactions
 async def test_expiry_waits_for_a_held_card_and_burns_what_is_left_after(
     uow: UnitOfWork, clock: FrozenClock
 ) -> None:
     """A use case holds the card (FOR UPDATE) and spends from the very lot that is due while the
     job waits for the lock: the job must burn what is left after that spending, not before."""
-    if not uow.is_postgres:
-        pytest.skip("row locks: PostgreSQL only (SQLite serialises whole writing transactions)")
     card_id, _, _ = await make_card(uow, clock)
     start = clock.now()
     await adjust_points(uow, clock, card_id=card_id, points=P(100), reason="seed", idempotency_key="s", actor="staff:1")
