@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Awaitable, Callable, Container, Mapping
+from collections.abc import Awaitable, Callable, Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -101,6 +101,23 @@ def _customer_row(record: Record, ctx: WriteContext) -> dict[str, Any]:
     }
 
 
+def _issued_cards(
+    decision: Decision, record: Record, ctx: WriteContext, delta: Written
+) -> Iterator[tuple[str, str, bool, int, int]]:
+    """(number, source, is the balance card, purchases, held units) of each card a row issues: its
+    phone card and its legacy card. Opening balances round down to the program's step; what is
+    rounded off is counted in `delta`."""
+    for number, source in ((decision.phone_card, "phone"), (decision.legacy_card, "legacy")):
+        if number is None:
+            continue
+        is_balance_card = number == decision.balance_card
+        purchases = record.orders_kopecks if is_balance_card else 0
+        units = record.balance_kopecks if is_balance_card else 0  # 1 point = 1 RUB: units == kopecks
+        held = units - units % ctx.quantum
+        delta.rounded_off_units += units - held
+        yield number, source, is_balance_card, purchases, held
+
+
 async def write_batch(
     session: AsyncSession, decisions: list[Decision], ctx: WriteContext, written: Written
 ) -> Written:
@@ -129,14 +146,7 @@ async def write_batch(
         record = decision.record
         assert isinstance(record, Record)
         customer_id = ids[record.import_key]
-        for number, source in ((decision.phone_card, "phone"), (decision.legacy_card, "legacy")):
-            if number is None:
-                continue
-            is_balance_card = number == decision.balance_card
-            purchases = record.orders_kopecks if is_balance_card else 0
-            units = record.balance_kopecks if is_balance_card else 0  # 1 point = 1 RUB: units == kopecks
-            held = units - units % ctx.quantum
-            delta.rounded_off_units += units - held
+        for number, source, is_balance_card, purchases, held in _issued_cards(decision, record, ctx, delta):
             if held:
                 openings.append((number, held, record))
             card_rows.append({
@@ -349,14 +359,7 @@ async def copy_batch(
     batch_cards: dict[str, int] = {}  # number -> card index
     for row, decision in enumerate(decisions):
         record = records[row]
-        for number, source in ((decision.phone_card, "phone"), (decision.legacy_card, "legacy")):
-            if number is None:
-                continue
-            is_balance_card = number == decision.balance_card
-            purchases = record.orders_kopecks if is_balance_card else 0
-            units = record.balance_kopecks if is_balance_card else 0  # 1 point = 1 RUB: units == kopecks
-            held = units - units % ctx.quantum
-            delta.rounded_off_units += units - held
+        for number, source, is_balance_card, purchases, held in _issued_cards(decision, record, ctx, delta):
             if held:
                 openings.append((row, len(cards), held))
             batch_cards[number] = len(cards)

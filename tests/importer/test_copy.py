@@ -24,11 +24,10 @@ from db.models import Base
 from db.uow import UnitOfWork
 from services import customers
 from services.clock import FrozenClock
-from services.errors import DomainError, PhoneRegionNotAllowed
 from services.importer import import_customers, parsing
 from services.importer.reading import Table, _first_line
 from services.ledger import check_invariants
-from services.phones import PhonePolicy, parse_phone
+from services.phones import PhonePolicy
 from tests.conftest import POSTGRES_ONLY, _reset_postgres
 
 from .test_files import RU_HEADER
@@ -171,23 +170,6 @@ async def test_copy_stores_exactly_what_the_inserts_store(
 # --- the parsing shortcuts -------------------------------------------------------------------------
 
 
-def _phone_by_the_library(value: str, policy: PhonePolicy) -> tuple[str | None, str | None, str | None]:
-    """What `parsing._phone` returned before its shortcut for usual spellings."""
-    if not value.strip():
-        return None, None, "no_phone"
-    try:
-        parsed = parse_phone(value, policy)
-    except PhoneRegionNotAllowed:
-        try:
-            anywhere = parse_phone(value, PhonePolicy(policy.default_region, phonenumbers.SUPPORTED_REGIONS))
-        except DomainError:
-            return None, None, "invalid_phone"
-        return anywhere.e164, None, "phone_region"
-    except DomainError:
-        return None, None, "invalid_phone"
-    return parsed.e164, parsed.card_number, None
-
-
 def test_usual_phone_spellings_read_as_the_phone_library_reads_them() -> None:
     rng = random.Random(11)
     policies = [
@@ -203,7 +185,7 @@ def test_usual_phone_spellings_read_as_the_phone_library_reads_them() -> None:
                  + rng.choice(["", "", "-"]))
         policy = rng.choice(policies)
         shortcut += parsing._PLAIN_MOBILE.fullmatch(value) is not None
-        assert parsing._phone(value, policy) == _phone_by_the_library(value, policy), (value, policy)
+        assert parsing._phone(value, policy) == parsing.phone_by_the_library(value, policy), (value, policy)
     assert shortcut > 1000
 
 
