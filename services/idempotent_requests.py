@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import conflict_insert
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
 from services.clock import Clock
-from services.engine_cache import engine_of
 from services.errors import IdempotencyConflict
 
 
@@ -63,9 +62,8 @@ async def save_in(
     session: AsyncSession, now: datetime, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
 ) -> StoredResponse:
     """Store the response unless another request stored one first; return the one that is stored."""
-    insert = postgresql.insert if engine_of(session).dialect.name == "postgresql" else sqlite.insert
     result = await session.execute(
-        insert(IdempotentRequest)
+        conflict_insert(session)(IdempotentRequest)
         .values(key=key, request_hash=expected_hash, status_code=status_code, response=body, created_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )

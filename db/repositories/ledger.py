@@ -16,9 +16,6 @@ from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
-_LOCK_CARD = (
-    select(Card).where(Card.id == bindparam("card_id")).with_for_update().execution_options(populate_existing=True)
-)
 _LOCK_CARD_WITH_PIN = (
     select(Card, Customer.pinned_level_id)
     .outerjoin(Customer, Customer.id == Card.customer_id)
@@ -51,7 +48,8 @@ async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
     """Load a card with a row lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
     serialises writers). Everything a use case does on a card happens after this, so two use cases
     on one card never interleave and an idempotency lookup made after it sees committed rows."""
-    return (await session.execute(_LOCK_CARD, {"card_id": card_id})).scalar_one_or_none()
+    found = await lock_card_with_pin(session, card_id)
+    return None if found is None else found[0]
 
 
 async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card, int | None] | None:

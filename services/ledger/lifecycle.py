@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.dialects import is_postgres
 from db.models import Allocation, Card, Lot, Operation
 from db.types import UTCDateTime
 from db.uow import UnitOfWork
@@ -128,10 +129,6 @@ _EXPIRE = text(
 ).bindparams(_IDS, _NOW, bindparam("run", type_=String()))
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _summaries(rows: Sequence[Row[int, int]]) -> list[CardPoints]:
     return [CardPoints(card_id, points) for card_id, points in sorted((int(row[0]), int(row[1])) for row in rows)]
 
@@ -211,7 +208,7 @@ async def _expire_sqlite(session: AsyncSession, ids: list[int], now: datetime, r
 
 
 async def _activate_batch(session: AsyncSession, ids: list[int], now: datetime) -> list[CardPoints]:
-    if _is_postgres(session):
+    if is_postgres(session):
         await session.execute(_LOCK, {"ids": ids})
         rows = await session.execute(_ACTIVATE, {"ids": ids, "now": now})
         summaries = _summaries(rows.all())
@@ -222,7 +219,7 @@ async def _activate_batch(session: AsyncSession, ids: list[int], now: datetime) 
 
 
 async def _expire_batch(session: AsyncSession, ids: list[int], now: datetime, run: str) -> list[CardPoints]:
-    if _is_postgres(session):
+    if is_postgres(session):
         await session.execute(_LOCK, {"ids": ids})
         rows = await session.execute(_EXPIRE, {"ids": ids, "now": now, "run": run})
         summaries = _summaries(rows.all())

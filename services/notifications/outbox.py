@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import conflict_insert
 from db.models import Customer, CustomerLink, LinkType, OutboxMessage
 from services.notifications.kinds import COPIED_TO_CONTACTS
 
@@ -25,10 +25,6 @@ class Message:
     payload: dict[str, Any]
     marketing: bool = False
     broadcast_id: int | None = None
-
-
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def contact_persons(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -79,7 +75,7 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[Message], *, no
     # which made queueing the expiry job's 5 000 notices cost more than the job itself.
     table = OutboxMessage.__table__
     stmt = (
-        _insert(session)(table)
+        conflict_insert(session)(table)
         .on_conflict_do_nothing(index_elements=["customer_id", "kind", "occasion"])
         .returning(table.c.id)
     )

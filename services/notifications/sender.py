@@ -36,7 +36,7 @@ from services.notifications.ports import (
     Texts,
 )
 from services.notifications.render import render
-from services.program import load_settings
+from services.program import settings_in
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ class OutboxSender:
                 others_due = await _any_due(session, now, left_out)
             if not rows:
                 return _ClaimResult([], 0, others_due)
-            settings = await load_settings(session)
+            settings = await settings_in(session)
             people = {
                 c.id: c
                 for c in (
