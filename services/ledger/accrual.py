@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import Allocation, Card, Lot, Operation, Receipt, Store
 from db.repositories import ledger as repo
+from db.repositories.purchase_rows import CardChange, write_purchase
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
@@ -26,9 +28,10 @@ from services.ledger import lots
 from services.ledger.amounts import BP, accrual_units, percent_of
 from services.ledger.card_rules import ACCRUAL_STATUSES, business_today, multiplier_bp, open_card, require_accrual
 from services.ledger.idempotency import ensure_same_request, request_hash, write_once
+from services.ledger.lots import LedgerRaceLost
 from services.ledger.results import AccrualResult, CardSnapshot
 from services.ledger.snapshot import card_snapshot
-from services.levels import card_level, refresh_card_level
+from services.levels import card_level
 from services.notifications import events as notify
 from services.program import CACHE_TTL_SECONDS, ProgramSettings, get_settings
 
@@ -136,62 +139,66 @@ async def post_purchase(
         ),
         created_at=now,
     )
-    await repo.add(session, operation)
     available_at = expires_at = None
     status = None
-    repaid = 0
+    lot = None
+    held = repaid = 0
     if units > 0:
         window = settings.return_window_days
         status = "pending" if window > 0 else "active"
         available_at = now + timedelta(days=window)
         expires_at = available_at + timedelta(days=settings.expiry_days)
-        credited = await lots.credit(
-            session,
-            operation=operation,
-            units=units,
-            status=status,
-            available_at=available_at,
-            expires_at=expires_at,
-            # Read with the lock; a redemption before this took points but never debt (a card
-            # with debt holds no points to redeem).
-            debt=card.debt,
+        # The debt was read with the lock; a redemption before this took points but never debt (a
+        # card with debt holds no points to redeem). Points repay debt before they can be spent.
+        repaid = min(card.debt, units)
+        held = units - repaid
+        lot = Lot(
+            card_id=card.id, points=units, remaining=held, status=status, available_at=available_at,
+            expires_at=expires_at, restored_from_lot_id=None, created_at=now,
         )
-        repaid = credited.debt_repaid
-    await repo.add(
-        session,
-        Receipt(
-            store_id=purchase.store_id,
-            receipt_id=purchase.receipt_id,
-            card_id=card.id,
-            customer_id=customer_id,
-            staff_id=purchase.staff_id,
-            mode=settings.mode,
-            amount_kopecks=purchase.amount_kopecks,
-            paid_with_points_kopecks=purchase.paid_with_points_kopecks,
-            discount_kopecks=discount,
-            rate_bp=rate,
-            earned_points=units,
-            redeemed_points=0 if redemption is None else -redemption.points,
-            refunded_kopecks=0,
-            reversed_points=0,
-            restored_points=0,
-            accrual_operation_id=operation.id,
-            redemption_operation_id=None if redemption is None else redemption.id,
-            created_at=now,
-        ),
+    receipt = Receipt(
+        store_id=purchase.store_id,
+        receipt_id=purchase.receipt_id,
+        card_id=card.id,
+        customer_id=customer_id,
+        staff_id=purchase.staff_id,
+        mode=settings.mode,
+        amount_kopecks=purchase.amount_kopecks,
+        paid_with_points_kopecks=purchase.paid_with_points_kopecks,
+        discount_kopecks=discount,
+        rate_bp=rate,
+        earned_points=units,
+        redeemed_points=0 if redemption is None else -redemption.points,
+        refunded_kopecks=0,
+        reversed_points=0,
+        restored_points=0,
+        redemption_operation_id=None if redemption is None else redemption.id,
+        created_at=now,
     )
-    # The last change of the card: its RETURNING is the snapshot of the result.
-    amounts = (
-        await session.execute(
-            update(Card)
-            .where(Card.id == card.id)
-            .values(purchases_kopecks=Card.purchases_kopecks + purchase.amount_kopecks)
-            .returning(Card.balance, Card.pending, Card.debt)
-        )
-    ).one()
-    _, after = await refresh_card_level(session, card)
+    purchases = card.purchases_kopecks + purchase.amount_kopecks
+    after = await card_level(session, card, purchases_kopecks=purchases)
+    change = CardChange(
+        card.id,
+        d_balance=held if status == "active" else 0,
+        d_pending=held if status == "pending" else 0,
+        d_debt=-repaid,
+        d_purchases=purchase.amount_kopecks,
+        level_id=after.level.id,
+    )
+    written = await write_purchase(session, operation=operation, lot=lot, receipt=receipt, card=change)
+    if written is None:
+        raise LedgerRaceLost(f"card {card.id} amounts")
+    if repaid:
+        assert written.lot_id is not None
+        await lots.record_repayment(session, credit=operation, lot_id=written.lot_id, repaid=repaid)
+    # The locked card object follows the row: later steps of this use case read it.
+    for name, value in (
+        ("balance", written.balance), ("pending", written.pending), ("debt", written.debt),
+        ("purchases_kopecks", purchases), ("level_id", after.level.id),
+    ):
+        set_committed_value(card, name, value)
     return AccrualResult(
-        card=CardSnapshot(card.id, amounts.balance, amounts.pending, amounts.debt, after.level.code),
+        card=CardSnapshot(card.id, written.balance, written.pending, written.debt, after.level.code),
         store_id=purchase.store_id,
         receipt_id=purchase.receipt_id,
         mode=settings.mode,
@@ -205,7 +212,7 @@ async def post_purchase(
         expires_at=expires_at,
         discount_kopecks=discount,
         level_up=after.level.threshold_kopecks > before.level.threshold_kopecks,
-        operation_id=operation.id,
+        operation_id=written.operation_id,
         replayed=False,
     )
 

@@ -79,24 +79,30 @@ async def credit(
     if changed is None:
         raise LedgerRaceLost(f"card {card_id} amounts")
     if repaid:
-        repayment = Operation(
-            card_id=card_id,
-            customer_id=operation.customer_id,
-            kind="debt_repayment",
-            points=0,
-            store_id=operation.store_id,
-            staff_id=operation.staff_id,
-            actor=operation.actor,
-            receipt_id=operation.receipt_id,
-            reason=f"debt repaid from operation {operation.id}",
-            related_operation_id=operation.id,
-            # One per lot: a refund restoring points to several lots may repay debt from each.
-            idempotency_key=f"debt:{operation.idempotency_key}:{lot.id}",
-            created_at=operation.created_at,
-        )
-        await repo.add(session, repayment)
-        await repo.add(session, Allocation(operation_id=repayment.id, lot_id=lot.id, points=repaid, restored=0))
+        await record_repayment(session, credit=operation, lot_id=lot.id, repaid=repaid)
     return Credited(lot.id, repaid)
+
+
+async def record_repayment(session: AsyncSession, *, credit: Operation, lot_id: int, repaid: int) -> None:
+    """The `debt_repayment` operation and allocation for `repaid` units of debt that the new lot
+    `lot_id` of the `credit` operation paid off (its card's debt already shrank by as much)."""
+    repayment = Operation(
+        card_id=credit.card_id,
+        customer_id=credit.customer_id,
+        kind="debt_repayment",
+        points=0,
+        store_id=credit.store_id,
+        staff_id=credit.staff_id,
+        actor=credit.actor,
+        receipt_id=credit.receipt_id,
+        reason=f"debt repaid from operation {credit.id}",
+        related_operation_id=credit.id,
+        # One per lot: a refund restoring points to several lots may repay debt from each.
+        idempotency_key=f"debt:{credit.idempotency_key}:{lot_id}",
+        created_at=credit.created_at,
+    )
+    await repo.add(session, repayment)
+    await repo.add(session, Allocation(operation_id=repayment.id, lot_id=lot_id, points=repaid, restored=0))
 
 
 async def _take(session: AsyncSession, operation: Operation, lot: Lot, want: int) -> int:

@@ -1,0 +1,167 @@
+"""The rows of one purchase written together: its operation, its lot (when it earns points), its
+receipt and the change of the card's amounts, purchase total and level.
+
+On PostgreSQL they go as one statement (data-modifying CTEs: the lot and the receipt take the new
+operation's id from the `op` CTE; foreign keys are checked at the end of the statement), so a
+purchase costs one round trip where it took five. SQLite cannot put an INSERT in a CTE; there the
+same rows go one statement each, which costs nothing over a local file. The caller holds the card
+lock and has checked everything: these statements only write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialects import is_postgres
+from db.models import Card, Lot, Operation, Receipt
+
+_OPERATIONS: Table = Operation.__table__  # type: ignore[assignment]
+_LOTS: Table = Lot.__table__  # type: ignore[assignment]
+_RECEIPTS: Table = Receipt.__table__  # type: ignore[assignment]
+
+
+def _columns(table: Table, *, without: tuple[str, ...]) -> list[str]:
+    return [c.key for c in table.columns if c.key != "id" and c.key not in without]
+
+
+_OPERATION_COLUMNS = _columns(_OPERATIONS, without=())
+_LOT_COLUMNS = _columns(_LOTS, without=("operation_id",))
+_RECEIPT_COLUMNS = _columns(_RECEIPTS, without=("accrual_operation_id",))
+
+# The card's part: cached amounts grow (debt shrinks) under the same `>= 0` guard as every other
+# change of them (repositories/ledger.py), and the purchase total and level are set.
+_CARD_VALUES = {
+    "balance": Card.balance + bindparam("card_d_balance"),
+    "pending": Card.pending + bindparam("card_d_pending"),
+    "debt": Card.debt + bindparam("card_d_debt"),
+    "purchases_kopecks": Card.purchases_kopecks + bindparam("card_d_purchases"),
+    "level_id": bindparam("card_level_id"),
+}
+_CARD_WHERE = (
+    Card.id == bindparam("card_id"),
+    Card.balance + bindparam("card_d_balance") >= 0,
+    Card.pending + bindparam("card_d_pending") >= 0,
+    Card.debt + bindparam("card_d_debt") >= 0,
+)
+
+
+def _params(table: Table, prefix: str) -> dict[str, Any]:
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in _columns(table, without=())}
+
+
+def _one_statement(with_lot: bool) -> Any:
+    op_params = _params(_OPERATIONS, "op_")
+    op = insert(_OPERATIONS).values(op_params).returning(_OPERATIONS.c.id).cte("op")
+    rc_params = _params(_RECEIPTS, "rc_")
+    receipt = (
+        insert(_RECEIPTS)
+        .from_select(
+            [*_RECEIPT_COLUMNS, "accrual_operation_id"],
+            select(*(rc_params[name] for name in _RECEIPT_COLUMNS), op.c.id),
+        )
+        .cte("rc")
+    )
+    ctes = [op, receipt]
+    lot_id: Any = literal_column("NULL")
+    if with_lot:
+        lot_params = _params(_LOTS, "lot_")
+        lot = (
+            insert(_LOTS)
+            .from_select(
+                [*_LOT_COLUMNS, "operation_id"], select(*(lot_params[name] for name in _LOT_COLUMNS), op.c.id)
+            )
+            .returning(_LOTS.c.id)
+            .cte("lot")
+        )
+        ctes.append(lot)
+        lot_id = select(lot.c.id).scalar_subquery()
+    return (
+        update(Card)
+        .where(*_CARD_WHERE)
+        .values(_CARD_VALUES)
+        .add_cte(*ctes)
+        .returning(Card.balance, Card.pending, Card.debt, select(op.c.id).scalar_subquery(), lot_id)
+    )
+
+
+_WITH_LOT = _one_statement(with_lot=True)
+_WITHOUT_LOT = _one_statement(with_lot=False)
+
+_INSERT_OPERATION = insert(_OPERATIONS).returning(_OPERATIONS.c.id)
+_INSERT_LOT = insert(_LOTS).returning(_LOTS.c.id)
+_INSERT_RECEIPT = insert(_RECEIPTS)
+_UPDATE_CARD = update(Card).where(*_CARD_WHERE).values(_CARD_VALUES).returning(Card.balance, Card.pending, Card.debt)
+
+
+@dataclass(frozen=True)
+class CardChange:
+    card_id: int
+    d_balance: int
+    d_pending: int
+    d_debt: int
+    d_purchases: int
+    level_id: int | None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "card_id": self.card_id,
+            "card_d_balance": self.d_balance,
+            "card_d_pending": self.d_pending,
+            "card_d_debt": self.d_debt,
+            "card_d_purchases": self.d_purchases,
+            "card_level_id": self.level_id,
+        }
+
+
+@dataclass(frozen=True)
+class WrittenPurchase:
+    operation_id: int
+    lot_id: int | None
+    balance: int
+    pending: int
+    debt: int
+
+
+def _values(row: Operation | Lot | Receipt, names: list[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+async def write_purchase(
+    session: AsyncSession, *, operation: Operation, lot: Lot | None, receipt: Receipt, card: CardChange
+) -> WrittenPurchase | None:
+    """Insert `operation`, `lot` and `receipt` (new, not added to the session: their ids and
+    references to the operation are set here) and change the card. None when the card's amounts
+    would go below zero: nothing matched, and the caller must roll back."""
+    if is_postgres(session):
+        params = card.params()
+        params.update({f"op_{k}": v for k, v in _values(operation, _OPERATION_COLUMNS).items()})
+        params.update({f"rc_{k}": v for k, v in _values(receipt, _RECEIPT_COLUMNS).items()})
+        if lot is not None:
+            params.update({f"lot_{k}": v for k, v in _values(lot, _LOT_COLUMNS).items()})
+        row = (await session.execute(_WITH_LOT if lot is not None else _WITHOUT_LOT, params)).one_or_none()
+        if row is None:
+            return None
+        balance, pending, debt, operation_id, lot_id = row
+    else:
+        operation_id = (
+            await session.execute(_INSERT_OPERATION, _values(operation, _OPERATION_COLUMNS))
+        ).scalar_one()
+        lot_id = None
+        if lot is not None:
+            lot_values = {**_values(lot, _LOT_COLUMNS), "operation_id": operation_id}
+            lot_id = (await session.execute(_INSERT_LOT, lot_values)).scalar_one()
+        receipt_values = {**_values(receipt, _RECEIPT_COLUMNS), "accrual_operation_id": operation_id}
+        await session.execute(_INSERT_RECEIPT, receipt_values)
+        amounts = (await session.execute(_UPDATE_CARD, card.params())).one_or_none()
+        if amounts is None:
+            return None
+        balance, pending, debt = amounts
+    operation.id = operation_id
+    receipt.accrual_operation_id = operation_id
+    if lot is not None:
+        lot.id, lot.operation_id = lot_id, operation_id
+    return WrittenPurchase(operation_id, lot_id, balance, pending, debt)
