@@ -3,8 +3,10 @@ check in every module that needs PostgreSQL's own SQL or an INSERT ... ON CONFLI
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,17 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def conflict_insert(session: AsyncSession) -> Any:
-    """The dialect's `insert`, which has `on_conflict_do_nothing` (both databases support it)."""
-    return postgresql.insert if is_postgres(session) else sqlite.insert
+def insert_or_skip(
+    session: AsyncSession, table: Table, *, conflict: tuple[str, ...], returning: tuple[str, ...] = ()
+) -> Any:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING [RETURNING ...]` for `table`, values given at
+    execution (one dict, or a list for many rows). Built once per database: building a statement
+    costs about as much as running it."""
+    return _insert_or_skip(is_postgres(session), table, conflict, returning)
+
+
+@cache
+def _insert_or_skip(postgres: bool, table: Table, conflict: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if postgres else sqlite.insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt

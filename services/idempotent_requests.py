@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialects import conflict_insert
+from db.dialects import insert_or_skip
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
 from services.clock import Clock
@@ -44,6 +44,7 @@ def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredRespon
     return StoredResponse(row.status_code, dict(row.response), replayed=True)
 
 
+_TABLE: Table = IdempotentRequest.__table__  # type: ignore[assignment]
 _BY_KEY = select(IdempotentRequest).where(IdempotentRequest.key == bindparam("key"))
 
 
@@ -62,11 +63,10 @@ async def save_in(
     session: AsyncSession, now: datetime, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
 ) -> StoredResponse:
     """Store the response unless another request stored one first; return the one that is stored."""
-    result = await session.execute(
-        conflict_insert(session)(IdempotentRequest)
-        .values(key=key, request_hash=expected_hash, status_code=status_code, response=body, created_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
+    values = {
+        "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
+    }
+    result = await session.execute(insert_or_skip(session, _TABLE, conflict=("key",)), values)
     if int(getattr(result, "rowcount", 0) or 0) == 1:
         return StoredResponse(status_code, body, replayed=False)
     row = await _row(session, key)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Card, Customer
 from db.uow import UnitOfWork
 from services import idempotent_requests
+from services.card_turns import card_turns
 from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
@@ -31,7 +32,6 @@ from services.ledger.card_rules import (
     require_accrual,
     require_payment,
 )
-from services.ledger.idempotency import write_once
 from services.ledger.redemption import ensure_within_cap, max_redeemable
 from services.ledger.results import AccrualResult
 from services.levels import card_level
@@ -191,4 +191,4 @@ async def accrue_once(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )
 
-    return await write_once(uow, work)
+    return await card_turns.write(uow, query, work)

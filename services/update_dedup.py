@@ -5,12 +5,11 @@ update only one gets the row, whatever the timing."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import insert_or_skip
 from db.models import ProcessedUpdate
 from db.uow import UnitOfWork
 from services.clock import Clock
@@ -19,20 +18,15 @@ from services.clock import Clock
 KEEP = timedelta(hours=25)
 
 
-def _insert(uow: UnitOfWork) -> Any:
-    return postgresql.insert if uow.is_postgres else sqlite.insert
+_TABLE: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
 
 
 async def claim_update(uow: UnitOfWork, clock: Clock, update_id: int) -> bool:
     """True for the first claim of `update_id`, False when it was claimed before."""
 
     async def work(session: AsyncSession) -> bool:
-        stmt = (
-            _insert(uow)(ProcessedUpdate)
-            .values(update_id=update_id, at=clock.now())
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-        result = await session.execute(stmt)
+        stmt = insert_or_skip(session, _TABLE, conflict=("update_id",))
+        result = await session.execute(stmt, {"update_id": update_id, "at": clock.now()})
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
     return await uow.write(work)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Operation
 from services import api_keys
+from services.ledger import check_invariants
 from tests.http.conftest import CARD, Api
 
 PROBLEM = "application/problem+json"
@@ -291,3 +292,15 @@ async def test_pos_key_cannot_use_admin_endpoints(api: Api) -> None:
     ]:
         body_of = await problem_of(await api.call(method, path, body=body), 403, "insufficient_scope")
         assert body_of["params"] == {"scope": "admin"}
+
+
+async def test_concurrent_purchases_on_one_card_are_each_accrued_exactly_once(api: Api) -> None:
+    """They share transactions (services/card_turns.py); a conflicting one is refused alone."""
+    assert (await api.call("POST", "/api/v1/purchases", body=purchase("HOT-0"))).status == 201
+    bodies = [purchase(f"HOT-{i}") for i in range(1, 16)] + [purchase("HOT-0", amount=200_000)]
+    responses = await asyncio.gather(*(api.call("POST", "/api/v1/purchases", body=body) for body in bodies))
+    assert [r.status for r in responses] == [201] * 15 + [409]
+    assert await operations_of(api, "purchase_accrual") == 16
+    card = await (await api.call("GET", f"/api/v1/cards/lookup?q={CARD}")).json()
+    assert card["pending"] == 16 * 5_000
+    await check_invariants(api.context.uow)

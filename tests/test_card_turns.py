@@ -1,0 +1,79 @@
+"""Writes to one card take turns and share transactions (services/card_turns.py), on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Store
+from db.uow import UnitOfWork
+from services.card_turns import CardTurns
+from services.clock import FrozenClock
+from services.errors import DomainError
+
+
+def store_writer(code: str, sessions: list[AsyncSession], *, fail: bool = False):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> str:
+        sessions.append(session)  # kept alive, so two transactions never share an id()
+        session.add(Store(code=code, name=code, created_at=FrozenClock().now()))
+        await session.flush()
+        await asyncio.sleep(0.01)  # let the other writers queue behind this one
+        if fail:
+            raise DomainError(code=code)
+        return code
+
+    return work
+
+
+async def store_codes(uow: UnitOfWork) -> set[str]:
+    async def work(session: AsyncSession) -> set[str]:
+        return set((await session.execute(select(Store.code).where(Store.code.like("T-%")))).scalars())
+
+    return await uow.read(work)
+
+
+async def test_writes_queued_behind_a_turn_share_one_transaction(uow: UnitOfWork) -> None:
+    turns, sessions = CardTurns(), list[AsyncSession]()
+    codes = [f"T-{i}" for i in range(10)]
+    results = await asyncio.gather(*(turns.write(uow, "card-1", store_writer(c, sessions)) for c in codes))
+    assert results == codes
+    assert await store_codes(uow) == set(codes)
+    # The first write ran alone; the nine queued behind it ran in one transaction.
+    assert len({id(s) for s in sessions}) == 2
+    assert len(turns) == 0  # nothing is kept for a card once its queue is empty
+
+
+async def test_a_failing_write_takes_no_other_write_with_it(uow: UnitOfWork) -> None:
+    turns, sessions = CardTurns(), list[AsyncSession]()
+    writes = [
+        turns.write(uow, "card-1", store_writer(f"T-{i}", sessions, fail=(i == 5))) for i in range(8)
+    ]
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    assert isinstance(results[5], DomainError)
+    assert [r for i, r in enumerate(results) if i != 5] == [f"T-{i}" for i in range(8) if i != 5]
+    # The failed batch was rolled back and its writes ran again one by one: only the refused one is missing.
+    assert await store_codes(uow) == {f"T-{i}" for i in range(8) if i != 5}
+    assert len(turns) == 0
+
+
+async def test_other_cards_do_not_wait(uow: UnitOfWork) -> None:
+    turns, sessions = CardTurns(), list[AsyncSession]()
+    first = asyncio.ensure_future(turns.write(uow, "card-1", store_writer("T-a", sessions)))
+    await asyncio.sleep(0)
+    assert await turns.write(uow, "card-2", store_writer("T-b", sessions)) == "T-b"
+    assert await first == "T-a"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_unexpected_error_reaches_its_caller(uow: UnitOfWork) -> None:
+    turns = CardTurns()
+
+    async def broken(session: AsyncSession) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await turns.write(uow, "card-1", broken)
+    assert len(turns) == 0
