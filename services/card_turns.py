@@ -41,23 +41,34 @@ class _Write(Generic[T]):
 class CardTurns:
     def __init__(self) -> None:
         self._queues: dict[str, list[_Write[Any]]] = {}
+        self._running: set[asyncio.Task[None]] = set()
 
     async def write(self, uow: UnitOfWork, card: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in a writing transaction on `card`'s turn (`card`: a number, or however the
         caller names it; writes naming one card in two ways simply do not share turns)."""
         queued: _Write[T] = _Write(work)
         queue = self._queues.get(card)
-        if queue is not None:
-            queue.append(queued)  # the running turn will take it
-            return await queued.done
-        self._queues[card] = queue = [queued]
+        if queue is None:
+            # The turn is a task of its own: a caller that goes away (a till hanging up) must not
+            # take the writes queued behind it down with it.
+            self._queues[card] = queue = []
+            task = asyncio.create_task(self._take_turns(uow, card, queue))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        queue.append(queued)
+        # A caller that goes away stops waiting; its write still happens (as a committed
+        # transaction would whose answer was lost).
+        return await asyncio.shield(queued.done)
+
+    async def _take_turns(self, uow: UnitOfWork, card: str, queue: list[_Write[Any]]) -> None:
         try:
             while queue:
                 batch, queue[:] = queue[:MAX_BATCH], queue[MAX_BATCH:]
                 await _write_batch(uow, batch)
         finally:
             del self._queues[card]
-        return queued.done.result()
+            for orphan in queue:  # only if this task itself was cancelled (shutdown)
+                orphan.done.cancel()
 
     def __len__(self) -> int:
         return len(self._queues)
@@ -72,16 +83,18 @@ async def _write_batch(uow: UnitOfWork, batch: list[_Write[Any]]) -> None:
         try:
             results = await uow.write(together)
         except Exception:
-            pass
+            pass  # each write runs again alone and meets its own error, if any
         else:
             for queued, result in zip(batch, results, strict=True):
                 queued.done.set_result(result)
             return
     for queued in batch:
         try:
-            queued.done.set_result(await write_once(uow, queued.work))
+            result = await write_once(uow, queued.work)
         except Exception as exc:
             queued.done.set_exception(exc)
+        else:
+            queued.done.set_result(result)
 
 
 # Per process, as the row lock is per database.
