@@ -29,6 +29,8 @@ from services.ledger.card_rules import (
     ACCRUAL_STATUSES,
     business_today,
     multiplier_bp,
+    open_card,
+    open_numbered_card,
     require_accrual,
     require_payment,
 )
@@ -158,6 +160,13 @@ async def quote_purchase(
 Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
+async def _open_for_till(session: AsyncSession, query: str, policy: PhonePolicy) -> Card:
+    """Lock the card a till names (resolve_card); a card number, the usual case, is found and
+    locked in one statement."""
+    card = await open_numbered_card(session, query) if query.isascii() and query.isdigit() else None
+    return card if card is not None else await open_card(session, (await resolve_card(session, query, policy)).id)
+
+
 async def accrue_once(
     uow: UnitOfWork,
     clock: Clock,
@@ -182,11 +191,11 @@ async def accrue_once(
         stored = await idempotent_requests.find_in(session, key, request_hash)
         if stored is not None:
             return stored
-        card = await resolve_card(session, query, policy)
+        card = await _open_for_till(session, query, policy)
         request = PurchaseRequest(card.id, store_id, receipt_id, amount_kopecks, actor)
         request.validate()
         now = clock.now()
-        result = await accrue_purchase_in(session, settings, now, request)
+        result = await accrue_purchase_in(session, settings, now, request, card)
         return await idempotent_requests.save_in(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )

@@ -16,13 +16,14 @@ from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
-_LOCK_CARD_WITH_PIN = (
+_LOCK_WITH_PIN = (
     select(Card, Customer.pinned_level_id)
     .outerjoin(Customer, Customer.id == Card.customer_id)
-    .where(Card.id == bindparam("card_id"))
     .with_for_update(of=Card)
     .execution_options(populate_existing=True)
 )
+_LOCK_CARD_WITH_PIN = _LOCK_WITH_PIN.where(Card.id == bindparam("card_id"))
+_LOCK_NUMBERED_CARD_WITH_PIN = _LOCK_WITH_PIN.where(Card.number == bindparam("number"))
 _RECEIPT = select(Receipt).where(
     Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")
 )
@@ -56,6 +57,12 @@ async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card,
     """`lock_card`, plus the owner's pinned level id read in the same statement (the customer row
     is not locked)."""
     row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def lock_numbered_card_with_pin(session: AsyncSession, number: str) -> tuple[Card, int | None] | None:
+    """`lock_card_with_pin` for the card with this number."""
+    row = (await session.execute(_LOCK_NUMBERED_CARD_WITH_PIN, {"number": number})).first()
     return None if row is None else (row[0], row[1])
 
 
