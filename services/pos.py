@@ -162,9 +162,20 @@ Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 async def _open_for_till(session: AsyncSession, query: str, policy: PhonePolicy) -> Card:
     """Lock the card a till names (resolve_card); a card number, the usual case, is found and
-    locked in one statement."""
-    card = await open_numbered_card(session, query) if query.isascii() and query.isdigit() else None
-    return card if card is not None else await open_card(session, (await resolve_card(session, query, policy)).id)
+    locked in one statement.
+
+    Purchases on one card share a transaction (services/card_turns.py): the first locks the card,
+    the next ones find it locked already. Its object stays current in between, since a purchase
+    sets the amounts it changed from its UPDATE's RETURNING (ledger/accrual.py::post_purchase) and
+    nothing else in these transactions writes to the card."""
+    opened: dict[str, Card] = session.info.setdefault("pos.opened_cards", {})
+    card = opened.get(query)
+    if card is None:
+        card = await open_numbered_card(session, query) if query.isascii() and query.isdigit() else None
+        if card is None:
+            card = await open_card(session, (await resolve_card(session, query, policy)).id)
+        opened[query] = card
+    return card
 
 
 async def accrue_once(

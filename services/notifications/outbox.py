@@ -41,14 +41,19 @@ class Message:
 
 
 async def contact_persons(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[int]]:
-    """customer id -> ids of live customers who are a contact person for them."""
-    if not customer_ids:
-        return {}
-    rows = await session.execute(_CONTACT_PERSONS, {"ids": list(set(customer_ids))})
-    found: dict[int, list[int]] = {}
-    for about, contact in rows:
-        found.setdefault(int(about), []).append(int(contact))
-    return found
+    """customer id -> ids of live customers who are a contact person for them.
+
+    Read once per customer and transaction (purchases on one card share a transaction, see
+    services/card_turns.py): a link made meanwhile counts from the next transaction on, as it would
+    had it been made a moment later."""
+    known: dict[int, list[int]] = session.info.setdefault("outbox.contact_persons", {})
+    missing = {customer_id for customer_id in customer_ids if customer_id not in known}
+    if missing:
+        for customer_id in missing:
+            known[customer_id] = []
+        for about, contact in await session.execute(_CONTACT_PERSONS, {"ids": list(missing)}):
+            known[int(about)].append(int(contact))
+    return {customer_id: known[customer_id] for customer_id in customer_ids if known[customer_id]}
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[Message], *, now: datetime) -> int:
