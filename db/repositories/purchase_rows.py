@@ -98,7 +98,9 @@ _WITHOUT_LOT = _one_statement(with_lot=False)
 _INSERT_OPERATION = insert(_OPERATIONS).returning(_OPERATIONS.c.id)
 _INSERT_LOT = insert(_LOTS).returning(_LOTS.c.id)
 _INSERT_RECEIPT = insert(_RECEIPTS)
-_UPDATE_CARD = update(_CARDS).where(*_CARD_WHERE).values(_CARD_VALUES).returning(_CARD.balance, _CARD.pending, _CARD.debt)
+_UPDATE_CARD = (
+    update(_CARDS).where(*_CARD_WHERE).values(_CARD_VALUES).returning(_CARD.balance, _CARD.pending, _CARD.debt)
+)
 
 
 @dataclass(frozen=True)
