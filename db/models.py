@@ -218,6 +218,7 @@ class Operation(Base):
         Index("ix_operations_card_history", "card_id", "created_at", "id"),
         Index("ix_operations_store_created", "store_id", "created_at"),
         Index("ix_operations_receipt", "store_id", "receipt_id"),
+        Index("ix_operations_related", "related_operation_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -248,6 +249,8 @@ class Receipt(Base):
         CheckConstraint("refunded_kopecks >= 0 AND refunded_kopecks <= amount_kopecks", name="refunded_range"),
         CheckConstraint("reversed_points >= 0 AND reversed_points <= earned_points", name="reversed_range"),
         CheckConstraint("restored_points >= 0 AND restored_points <= redeemed_points", name="restored_range"),
+        Index("ix_receipts_accrual_operation", "accrual_operation_id"),
+        Index("ix_receipts_redemption_operation", "redemption_operation_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -283,6 +286,7 @@ class Lot(Base):
         Index("ix_lots_card_spend", "card_id", "status", "expires_at"),
         Index("ix_lots_due_activation", "status", "available_at"),
         Index("ix_lots_due_expiry", "status", "expires_at"),
+        Index("ix_lots_operation", "operation_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
