@@ -57,7 +57,8 @@ class CardTurns:
             task.add_done_callback(self._running.discard)
         queue.append(queued)
         # A caller that goes away stops waiting; its write still happens (as a committed
-        # transaction would whose answer was lost).
+        # transaction would whose answer was lost), and its error is not logged as unretrieved.
+        queued.done.add_done_callback(_retrieve)
         return await asyncio.shield(queued.done)
 
     async def _take_turns(self, uow: UnitOfWork, card: str, queue: list[_Write[Any]]) -> None:
@@ -72,6 +73,11 @@ class CardTurns:
 
     def __len__(self) -> int:
         return len(self._queues)
+
+
+def _retrieve(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 async def _write_batch(uow: UnitOfWork, batch: list[_Write[Any]]) -> None:
