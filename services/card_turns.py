@@ -62,14 +62,16 @@ class CardTurns:
         return await asyncio.shield(queued.done)
 
     async def _take_turns(self, uow: UnitOfWork, card: str, queue: list[_Write[Any]]) -> None:
+        batch: list[_Write[Any]] = []
         try:
             while queue:
                 batch, queue[:] = queue[:MAX_BATCH], queue[MAX_BATCH:]
                 await _write_batch(uow, batch)
         finally:
             del self._queues[card]
-            for orphan in queue:  # only if this task itself was cancelled (shutdown)
-                orphan.done.cancel()
+            for orphan in [*batch, *queue]:  # unanswered only if this task was cancelled (shutdown)
+                if not orphan.done.done():
+                    orphan.done.cancel()
 
     def __len__(self) -> int:
         return len(self._queues)

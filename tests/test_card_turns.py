@@ -90,3 +90,21 @@ async def test_a_caller_going_away_leaves_the_writes_queued_behind_it_intact(uow
     assert await asyncio.gather(*behind) == ["T-0", "T-1", "T-2"]
     assert await store_codes(uow) == {"T-first", "T-0", "T-1", "T-2"}
     assert len(turns) == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_turn_cancelled_at_shutdown_answers_every_write_it_held(uow: UnitOfWork) -> None:
+    turns, started = CardTurns(), asyncio.Event()
+
+    async def slow(session: AsyncSession) -> str:
+        started.set()
+        await asyncio.sleep(10)
+        return "never"
+
+    writes = [asyncio.ensure_future(turns.write(uow, "card-1", slow)) for _ in range(3)]
+    await started.wait()  # the batch is running
+    for task in list(turns._running):
+        task.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 5)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    assert len(turns) == 0
