@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, nulls_last, select, update
+from sqlalchemy import and_, bindparam, exists, nulls_last, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import is_postgres
 from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
@@ -207,6 +208,20 @@ async def add_to_receipt_reversal(session: AsyncSession, receipt_pk: int, *, rev
         )
     )
     return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+# The first key of pg_advisory_xact_lock(int, int) for adjustment sums ("adj" in ASCII); the second
+# is a hash of the actor. Two-key advisory locks never collide with the one-key ones (leadership.py).
+_ADJUSTMENTS_LOCK_SPACE = 0x61646A
+_LOCK_ACTOR_ADJUSTMENTS = text("SELECT pg_advisory_xact_lock(:space, hashtext(:actor))")
+
+
+async def lock_actor_adjustments(session: AsyncSession, actor: str) -> None:
+    """Hold `actor`'s adjustments until this transaction ends, so that the daily sum read next
+    cannot be read by a concurrent adjustment of the same actor on another card. SQLite's
+    BEGIN IMMEDIATE already serialises all writers."""
+    if is_postgres(session):
+        await session.execute(_LOCK_ACTOR_ADJUSTMENTS, {"space": _ADJUSTMENTS_LOCK_SPACE, "actor": actor})
 
 
 async def staff_adjusted_since(session: AsyncSession, actor: str, since: datetime) -> int:

@@ -1,9 +1,9 @@
 """Manual adjustments by staff: +/- points with a mandatory reason, audited, capped per day.
 
 The daily limit counts the absolute points an actor adjusted since midnight in the business time
-zone. On PostgreSQL two adjustments by one cashier on two different cards at the same instant could
-both pass the check (each card is locked, the cashier is not); the audit log shows it. That is
-accepted: the limit is a guard against mistakes, not a security boundary.
+zone. Each adjustment locks its card, then the actor's adjustments (a transaction-scoped advisory
+lock on PostgreSQL), and only then reads the day's sum: two adjustments by one cashier on two cards
+at the same instant are counted one after the other.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ async def adjust_points(
             return AdjustmentResult(await card_snapshot(session, card_id), existing.points, existing.id, None, True)
         if card.status == "blocked":
             raise CardBlocked(card_id=card_id)
+        await repo.lock_actor_adjustments(session, actor)
         used = await repo.staff_adjusted_since(session, actor, _business_midnight(settings, now))
         if used + abs(points) > limit:
             raise AdjustmentLimitReached(limit=limit, used=used, requested=abs(points))

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Card
 from db.uow import UnitOfWork
 from services.clock import FrozenClock
-from services.errors import BadCode, InsufficientPoints
+from services.errors import AdjustmentLimitReached, BadCode, InsufficientPoints
 from services.ledger import accrue_purchase, adjust_points, get_balance, redeem, refund
 from services.program import update_settings
-from tests.ledger.helpers import P, code_now, invariants, make_world
+from tests.ledger.helpers import P, code_now, invariants, make_card, make_world
 
 RUB = 100
 
@@ -213,4 +213,25 @@ async def test_expiry_and_activation_racing_spending(uow: UnitOfWork, clock: Fro
     )
     for outcome in outcomes:
         assert not isinstance(outcome, Exception) or isinstance(outcome, InsufficientPoints), outcome
+    await invariants(uow)
+
+
+async def test_one_cashiers_concurrent_adjustments_on_two_cards_stay_within_the_daily_limit(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    """Each card is locked by its own adjustment; the cashier's daily sum must be too."""
+    cards = [(await make_card(uow, clock))[0] for _ in range(4)]
+
+    async def one(card_id: int, i: int) -> bool:
+        try:
+            await adjust_points(
+                uow, clock, card_id=card_id, points=P(600), reason="race", idempotency_key=f"race-{i}",
+                actor="staff:7",
+            )
+        except AdjustmentLimitReached:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(one(card_id, i) for i, card_id in enumerate(cards)))
+    assert sum(outcomes) == 1  # 600 of the 1000 a day; a second 600 would exceed it
     await invariants(uow)
