@@ -27,7 +27,7 @@ from handlers.http.keys import CONTEXT, RATE_LIMITER, REDIS
 from handlers.telegram import get_routers
 from handlers.telegram.commands import set_customer_commands
 from handlers.telegram.inline_filters import run_filters_inline
-from handlers.telegram.middlewares import IdentityMiddleware
+from handlers.telegram.middlewares import CommandEndsDialog, IdentityMiddleware
 from handlers.telegram.throttling import ThrottlingMiddleware
 from locales import translator
 from services.clock import Clock, SystemClock
@@ -73,6 +73,7 @@ def build_dispatcher(
     dispatcher.startup.register(set_customer_commands)
     identity = IdentityMiddleware()
     dispatcher.message.outer_middleware(identity)
+    dispatcher.message.outer_middleware(CommandEndsDialog())
     dispatcher.callback_query.outer_middleware(identity)
     dispatcher.edited_message.outer_middleware(identity)
     dispatcher.my_chat_member.outer_middleware(identity)

@@ -91,3 +91,16 @@ def test_roles_see_personal_data_from_manager_up() -> None:
 
     assert not member("cashier").sees_personal_data
     assert all(member(role).sees_personal_data for role in ("manager", "admin", "owner"))
+
+
+async def test_another_command_ends_a_dialog_and_is_answered(shop: Shop) -> None:
+    await shop.send(CASHIER, "/accrue")
+    help_text = await shop.send(CASHIER, "/help")
+    assert help_text and all("Отменено" not in answer for answer in help_text)
+    # The card number is now just text: the dialog left open by /help takes nothing.
+    for answer in (CUSTOMER_CARD, "100", "R1", "-"):
+        await shop.send(CASHIER, answer)
+    assert await shop.operations("purchase_accrual") == 0
+    # A staff command started meanwhile runs its own dialog from the start.
+    await shop.send(CASHIER, "/refund")
+    assert await shop.send(CASHIER, "/cancel") == ["Отменено."]
