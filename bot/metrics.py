@@ -13,7 +13,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 UPDATES_HANDLED = Counter(
     "loyalty_telegram_updates_total",
-    "Telegram updates by type and result (ok, error, duplicate)",
+    "Telegram updates by type and result (ok, error, duplicate, in_progress)",
     ["type", "result"],
 )
 UPDATE_LATENCY = Histogram(

@@ -8,6 +8,8 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.update_dedup import LEASE, Claim
+
 # Conversations left half-way are forgotten after a week rather than kept forever.
 FSM_TTL_SECONDS = 7 * 24 * 3600
 # Telegram keeps an undelivered update for at most 24 hours.
@@ -34,15 +36,30 @@ async def redis_problem(redis: Redis) -> str | None:
 
 
 class RedisUpdateDeduplicator:
-    """`SET key 1 NX EX ttl`: only the first instance to see an update id gets True."""
+    """`SET key busy NX EX lease`: only the first instance to see an update id gets it; once handled
+    the key says `done` for a day. A `busy` key outlives an instance that died mid-update by the
+    lease only, then the next redelivery claims the update again (services/update_dedup.py)."""
 
-    def __init__(self, redis: Redis, *, bot_id: int, ttl_seconds: int = UPDATE_CLAIM_TTL_SECONDS) -> None:
+    def __init__(
+        self, redis: Redis, *, bot_id: int, ttl_seconds: int = UPDATE_CLAIM_TTL_SECONDS,
+        lease_seconds: int = int(LEASE.total_seconds()),
+    ) -> None:
         self.redis = redis
         self.prefix = f"tg:update:{bot_id}:"
         self.ttl_seconds = ttl_seconds
+        self.lease_seconds = lease_seconds
 
-    async def claim(self, update_id: int) -> bool:
-        return bool(await self.redis.set(f"{self.prefix}{update_id}", b"1", nx=True, ex=self.ttl_seconds))
+    async def claim(self, update_id: int) -> Claim:
+        key = f"{self.prefix}{update_id}"
+        if await self.redis.set(key, b"busy", nx=True, ex=self.lease_seconds):
+            return Claim.NEW
+        state = await self.redis.get(key)
+        if state is None:  # the lease ran out between the two calls
+            return await self.claim(update_id)
+        return Claim.DONE if state == b"done" else Claim.BUSY
+
+    async def finish(self, update_id: int) -> None:
+        await self.redis.set(f"{self.prefix}{update_id}", b"done", ex=self.ttl_seconds)
 
     async def release(self, update_id: int) -> None:
         await self.redis.delete(f"{self.prefix}{update_id}")

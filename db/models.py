@@ -493,4 +493,5 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # claimed (or taken over) at
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: being handled, or abandoned

@@ -1,8 +1,10 @@
 """The Telegram webhook: `POST /telegram/webhook`.
 
 - A request without the right `X-Telegram-Bot-Api-Secret-Token` gets 401 before its body is read.
-- Each update id is claimed once (Redis SET NX, or the processed_updates table) before it is handled:
-  a redelivery, to this instance or another, is acknowledged and skipped.
+- Each update id is claimed once (Redis SET NX, or the processed_updates table) before it is handled,
+  and the claim is marked finished after: a redelivery of a handled update, to this instance or
+  another, is acknowledged and skipped; one of an update still being handled gets 503, so that if
+  the instance handling it dies, a redelivery after the claim's lease handles it.
 - The update is handled before answering, so a 200 means "done". An unexpected failure releases the
   claim and answers 500, so Telegram's redelivery gets another chance.
 - On shutdown the handler stops taking updates (503: Telegram retries, maybe on another instance)
@@ -32,6 +34,7 @@ from bot.metrics import UPDATES_HANDLED
 from db.uow import UnitOfWork
 from services import update_dedup
 from services.clock import Clock
+from services.update_dedup import Claim
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +43,12 @@ DRAIN_TIMEOUT_SECONDS = 30.0
 
 
 class UpdateDeduplicator(Protocol):
-    async def claim(self, update_id: int) -> bool:
-        """True for the first claim of an update id."""
+    async def claim(self, update_id: int) -> Claim:
+        """NEW for the first claim of an update id (or the take-over of one abandoned by an
+        instance that died), DONE once it was handled, BUSY while another claim is fresh."""
         ...
+
+    async def finish(self, update_id: int) -> None: ...
 
     async def release(self, update_id: int) -> None: ...
 
@@ -56,11 +62,14 @@ class DatabaseDeduplicator:
         self.prune_every_seconds = prune_every_seconds
         self._pruned_at = time.monotonic()
 
-    async def claim(self, update_id: int) -> bool:
+    async def claim(self, update_id: int) -> Claim:
         if time.monotonic() - self._pruned_at > self.prune_every_seconds:
             self._pruned_at = time.monotonic()
             await update_dedup.prune_processed_updates(self.uow, self.clock)
         return await update_dedup.claim_update(self.uow, self.clock, update_id)
+
+    async def finish(self, update_id: int) -> None:
+        await update_dedup.finish_update(self.uow, self.clock, update_id)
 
     async def release(self, update_id: int) -> None:
         await update_dedup.release_update(self.uow, update_id)
@@ -111,9 +120,14 @@ class WebhookHandler:
             update = Update.model_validate(data, context={"bot": self.bot})
         except (ValueError, ValidationError, TypeError):
             return web.json_response({"error": "not an update"}, status=400)
-        if not await self.deduplicator.claim(update.update_id):
+        claim = await self.deduplicator.claim(update.update_id)
+        if claim is Claim.DONE:
             UPDATES_HANDLED.labels(update.event_type or "unknown", "duplicate").inc()
             return web.json_response({})
+        if claim is Claim.BUSY:
+            # Not acknowledged: if the instance handling it dies, a later redelivery takes it over.
+            UPDATES_HANDLED.labels(update.event_type or "unknown", "in_progress").inc()
+            return web.json_response({"error": "being handled"}, status=503)
         task = asyncio.create_task(self._process(update))
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
@@ -125,6 +139,11 @@ class WebhookHandler:
             with contextlib.suppress(Exception):
                 await self.deduplicator.release(update.update_id)
             return web.json_response({"error": "failed"}, status=500)
+        try:
+            await self.deduplicator.finish(update.update_id)
+        except Exception:
+            # Handled all the same: Telegram does not redeliver an acknowledged update.
+            log.exception("update %s handled, but its claim could not be marked finished", update.update_id)
         return web.json_response({})
 
     async def _process(self, update: Update) -> None:

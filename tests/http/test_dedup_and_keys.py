@@ -13,17 +13,34 @@ from db.uow import UnitOfWork
 from services import api_keys, stores, update_dedup
 from services.clock import FrozenClock
 from services.errors import BadSignature, StoreNotFound, Unauthorized, ValidationFailed
+from services.update_dedup import Claim
 
 
 async def test_an_update_is_claimed_once_released_and_pruned(uow: UnitOfWork, clock: FrozenClock) -> None:
-    assert await update_dedup.claim_update(uow, clock, 10)
-    assert not await update_dedup.claim_update(uow, clock, 10)
+    assert await update_dedup.claim_update(uow, clock, 10) is Claim.NEW
+    assert await update_dedup.claim_update(uow, clock, 10) is Claim.BUSY  # still being handled
+    await update_dedup.finish_update(uow, clock, 10)
+    assert await update_dedup.claim_update(uow, clock, 10) is Claim.DONE
     await update_dedup.release_update(uow, 10)
-    assert await update_dedup.claim_update(uow, clock, 10)
+    assert await update_dedup.claim_update(uow, clock, 10) is Claim.NEW
+    await update_dedup.finish_update(uow, clock, 10)
     clock.advance(timedelta(hours=26))
-    assert await update_dedup.claim_update(uow, clock, 11)
+    assert await update_dedup.claim_update(uow, clock, 11) is Claim.NEW
+    await update_dedup.finish_update(uow, clock, 11)
     assert await update_dedup.prune_processed_updates(uow, clock) == 1  # 10 is old, 11 is fresh
-    assert not await update_dedup.claim_update(uow, clock, 11)
+    assert await update_dedup.claim_update(uow, clock, 11) is Claim.DONE
+
+
+async def test_a_claim_abandoned_mid_update_is_taken_over_after_its_lease(uow: UnitOfWork, clock: FrozenClock) -> None:
+    assert await update_dedup.claim_update(uow, clock, 20) is Claim.NEW  # an instance that then dies
+    clock.advance(update_dedup.LEASE - timedelta(seconds=1))
+    assert await update_dedup.claim_update(uow, clock, 20) is Claim.BUSY
+    clock.advance(timedelta(seconds=2))
+    assert await update_dedup.claim_update(uow, clock, 20) is Claim.NEW  # the redelivery takes it over
+    assert await update_dedup.claim_update(uow, clock, 20) is Claim.BUSY  # and holds a fresh lease
+    await update_dedup.finish_update(uow, clock, 20)
+    clock.advance(update_dedup.LEASE * 2)
+    assert await update_dedup.claim_update(uow, clock, 20) is Claim.DONE  # a finished claim never expires early
 
 
 async def test_keys_are_stored_hashed_and_audited(uow: UnitOfWork, clock: FrozenClock) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.methods import SetWebhook
 from aiogram.types import Message
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runners import WEBHOOK_PATH, set_webhook
+from services import update_dedup
+from services.update_dedup import Claim
 from tests.http.instances import Instance, instance_settings, running_instance, unique_bot
 from tests.support import updates
 
@@ -90,3 +94,23 @@ async def test_set_webhook_asks_only_for_handled_update_types(instance: Instance
     assert call.allowed_updates is not None and "message" in call.allowed_updates
     assert "error" not in call.allowed_updates and "update" not in call.allowed_updates
     assert call.max_connections == 40
+
+
+async def test_an_update_abandoned_by_a_dead_instance_is_handled_after_the_lease(
+    instance: Instance, engine: AsyncEngine
+) -> None:
+    update = updates.text(updates.user(505), "/count")
+    uow = instance.app.context.uow
+    clock = instance.app.context.clock
+    # Another instance claimed the update and died before handling it.
+    assert await update_dedup.claim_update(uow, clock, update.update_id) is Claim.NEW
+    assert (await instance.deliver(update)).status == 503  # not acknowledged: Telegram tries again
+    assert instance.seen.handled == []
+    async with engine.begin() as conn:  # the lease runs out
+        await conn.execute(
+            text("UPDATE processed_updates SET at = :at WHERE update_id = :id"),
+            {"at": clock.now() - update_dedup.LEASE - timedelta(seconds=1), "id": update.update_id},
+        )
+    assert (await instance.deliver(update)).status == 200
+    assert (await instance.deliver(update)).status == 200
+    assert instance.seen.handled == ["count"]
