@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, nulls_last, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,13 +58,18 @@ async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
 async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card, int | None] | None:
     """`lock_card`, plus the owner's pinned level id read in the same statement (the customer row
     is not locked)."""
-    row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
-    return None if row is None else (row[0], row[1])
+    return await _locked_with_pin(session, _LOCK_CARD_WITH_PIN, {"card_id": card_id})
 
 
 async def lock_numbered_card_with_pin(session: AsyncSession, number: str) -> tuple[Card, int | None] | None:
     """`lock_card_with_pin` for the card with this number."""
-    row = (await session.execute(_LOCK_NUMBERED_CARD_WITH_PIN, {"number": number})).first()
+    return await _locked_with_pin(session, _LOCK_NUMBERED_CARD_WITH_PIN, {"number": number})
+
+
+async def _locked_with_pin(
+    session: AsyncSession, stmt: Any, params: dict[str, object]
+) -> tuple[Card, int | None] | None:
+    row = (await session.execute(stmt, params)).first()
     return None if row is None else (row[0], row[1])
 
 

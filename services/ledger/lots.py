@@ -47,14 +47,10 @@ async def credit(
     available_at: datetime,
     expires_at: datetime | None,
     restored_from_lot_id: int | None = None,
-    debt: int | None = None,
 ) -> Credited:
-    """Put `units` into a new lot of `operation`'s card (pending or active), repaying debt first.
-    `debt`: the card's debt when the caller knows it for sure (read with the lock, and nothing in
-    this transaction changed it since); else it is read here."""
+    """Put `units` into a new lot of `operation`'s card (pending or active), repaying debt first."""
     card_id = operation.card_id
-    if debt is None:
-        debt = await _current_debt(session, card_id)
+    debt = await _current_debt(session, card_id)
     repaid = min(debt, units)
     lot = Lot(
         card_id=card_id,
