@@ -38,7 +38,8 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
+def checked(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
+    """The stored response in `row`, or IdempotencyConflict when it was stored for another body."""
     if row.request_hash != expected_hash:
         raise IdempotencyConflict(key=key)
     return StoredResponse(row.status_code, dict(row.response), replayed=True)
@@ -56,7 +57,7 @@ async def find_in(session: AsyncSession, key: str, expected_hash: str) -> Stored
     """The stored response for `key`, None when there is none, IdempotencyConflict when it was
     stored for another body."""
     row = await _row(session, key)
-    return None if row is None else _check(row, key, expected_hash)
+    return None if row is None else checked(row, key, expected_hash)
 
 
 async def save_in(
@@ -71,7 +72,7 @@ async def save_in(
         return StoredResponse(status_code, body, replayed=False)
     row = await _row(session, key)
     assert row is not None
-    return _check(row, key, expected_hash)
+    return checked(row, key, expected_hash)
 
 
 async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> StoredResponse | None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer
+from db.repositories import ledger as repo
 from db.uow import UnitOfWork
 from services import idempotent_requests
 from services.card_turns import card_turns
@@ -23,20 +24,21 @@ from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
 from services.idempotent_requests import StoredResponse
-from services.ledger.accrual import PurchaseRequest, accrue_purchase_in
+from services.ledger.accrual import PurchaseRequest, accrue_purchase_in, purchase_key
 from services.ledger.amounts import accrual_units, floor_to, percent_of
 from services.ledger.card_rules import (
     ACCRUAL_STATUSES,
     business_today,
     multiplier_bp,
     open_card,
-    open_numbered_card,
+    opened,
     require_accrual,
     require_payment,
 )
 from services.ledger.redemption import ensure_within_cap, max_redeemable
 from services.ledger.results import AccrualResult
 from services.levels import card_level
+from services.notifications.outbox import remember_contact_persons
 from services.phones import PhonePolicy, mask_phone
 from services.program import ProgramSettings, get_settings
 
@@ -160,24 +162,6 @@ async def quote_purchase(
 Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
-async def _open_for_till(session: AsyncSession, query: str, policy: PhonePolicy) -> Card:
-    """Lock the card a till names (resolve_card); a card number, the usual case, is found and
-    locked in one statement.
-
-    Purchases on one card share a transaction (services/card_turns.py): the first locks the card,
-    the next ones find it locked already. Its object stays current in between, since a purchase
-    sets the amounts it changed from its UPDATE's RETURNING (ledger/accrual.py::post_purchase) and
-    nothing else in these transactions writes to the card."""
-    opened: dict[str, Card] = session.info.setdefault("pos.opened_cards", {})
-    card = opened.get(query)
-    if card is None:
-        card = await open_numbered_card(session, query) if query.isascii() and query.isdigit() else None
-        if card is None:
-            card = await open_card(session, (await resolve_card(session, query, policy)).id)
-        opened[query] = card
-    return card
-
-
 async def accrue_once(
     uow: UnitOfWork,
     clock: Clock,
@@ -199,14 +183,28 @@ async def accrue_once(
     settings = await get_settings(uow)
 
     async def work(session: AsyncSession) -> StoredResponse:
-        stored = await idempotent_requests.find_in(session, key, request_hash)
-        if stored is not None:
-            return stored
-        card = await _open_for_till(session, query, policy)
+        till = None
+        if query.isascii() and query.isdigit():  # a card number, the usual case: one statement
+            till = await repo.lock_card_for_till(
+                session, query, response_key=key, purchase_key=purchase_key(store_id, receipt_id),
+                store_id=store_id, receipt_id=receipt_id,
+            )
+        seen = None
+        if till is None:  # a phone, or no such number
+            stored = await idempotent_requests.find_in(session, key, request_hash)
+            if stored is not None:
+                return stored
+            card = await open_card(session, (await resolve_card(session, query, policy)).id)
+        else:
+            if till.stored is not None:
+                return idempotent_requests.checked(till.stored, key, request_hash)
+            card, seen = await opened(session, till.card, till.pinned_level_id), till.seen
+            if card.customer_id is not None:
+                remember_contact_persons(session, card.customer_id, till.contact_persons)
         request = PurchaseRequest(card.id, store_id, receipt_id, amount_kopecks, actor)
         request.validate()
         now = clock.now()
-        result = await accrue_purchase_in(session, settings, now, request, card)
+        result = await accrue_purchase_in(session, settings, now, request, card, seen)
         return await idempotent_requests.save_in(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )

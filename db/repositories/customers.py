@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from db.models import Card, Customer
+from db.models import Card, Customer, CustomerLink, LinkType
+
+# Who gets copies of the service notifications about a customer: the live customers holding a
+# `contact_person` link to them.
+_CONTACT = aliased(Customer, name="contact")  # distinct from any `customers` of an outer query
+_CONTACTS = (
+    select(CustomerLink.to_customer_id, CustomerLink.from_customer_id)
+    .join(LinkType, LinkType.id == CustomerLink.link_type_id)
+    .join(_CONTACT, _CONTACT.id == CustomerLink.from_customer_id)
+    .where(LinkType.semantics == "contact_person", _CONTACT.deleted_at.is_(None))
+)
+# (about, contact) pairs for the customers in the expanding parameter `ids`.
+CONTACT_PERSONS = _CONTACTS.where(CustomerLink.to_customer_id.in_(bindparam("ids", expanding=True))).order_by(
+    CustomerLink.from_customer_id
+)
+
+
+def contact_person_ids(about: Any) -> Any:
+    """The contact persons of the customer `about` (a column of an outer query) as one text of
+    comma-separated ids, NULL when there are none (see parse_ids)."""
+    return (
+        _CONTACTS.with_only_columns(func.aggregate_strings(cast(CustomerLink.from_customer_id, String), ","))
+        .where(CustomerLink.to_customer_id == about)
+        .scalar_subquery()
+    )
+
+
+def parse_ids(text: str | None) -> list[int]:
+    return sorted(int(part) for part in text.split(",")) if text else []
 
 
 async def by_id(session: AsyncSession, customer_id: int, *, for_update: bool = False) -> Customer | None:

@@ -14,7 +14,8 @@ from sqlalchemy import and_, bindparam, exists, nulls_last, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialects import is_postgres
-from db.models import Allocation, Card, Customer, Lot, Operation, Receipt
+from db.models import Allocation, Card, Customer, IdempotentRequest, Lot, Operation, Receipt
+from db.repositories.customers import contact_person_ids, parse_ids
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
@@ -25,7 +26,6 @@ _LOCK_WITH_PIN = (
     .execution_options(populate_existing=True)
 )
 _LOCK_CARD_WITH_PIN = _LOCK_WITH_PIN.where(Card.id == bindparam("card_id"))
-_LOCK_NUMBERED_CARD_WITH_PIN = _LOCK_WITH_PIN.where(Card.number == bindparam("number"))
 _RECEIPT = select(Receipt).where(
     Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")
 )
@@ -61,11 +61,6 @@ async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card,
     return await _locked_with_pin(session, _LOCK_CARD_WITH_PIN, {"card_id": card_id})
 
 
-async def lock_numbered_card_with_pin(session: AsyncSession, number: str) -> tuple[Card, int | None] | None:
-    """`lock_card_with_pin` for the card with this number."""
-    return await _locked_with_pin(session, _LOCK_NUMBERED_CARD_WITH_PIN, {"number": number})
-
-
 async def _locked_with_pin(
     session: AsyncSession, stmt: Any, params: dict[str, object]
 ) -> tuple[Card, int | None] | None:
@@ -79,10 +74,9 @@ class PurchaseSeen:
     receipt: bool  # a receipt with this store and receipt id exists
 
 
-_PURCHASE_SEEN = select(
-    select(Operation.id).where(Operation.idempotency_key == bindparam("key")).scalar_subquery(),
-    exists().where(Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")),
-)
+_SEEN_OPERATION = select(Operation.id).where(Operation.idempotency_key == bindparam("key")).scalar_subquery()
+_SEEN_RECEIPT = exists().where(Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id"))
+_PURCHASE_SEEN = select(_SEEN_OPERATION, _SEEN_RECEIPT)
 
 
 async def purchase_seen(session: AsyncSession, key: str, store_id: int, receipt_id: str) -> PurchaseSeen:
@@ -90,6 +84,52 @@ async def purchase_seen(session: AsyncSession, key: str, store_id: int, receipt_
     params = {"key": key, "store_id": store_id, "receipt_id": receipt_id}
     operation_id, receipt_exists = (await session.execute(_PURCHASE_SEEN, params)).one()
     return PurchaseSeen(operation_id, bool(receipt_exists))
+
+
+@dataclass(frozen=True)
+class TillCard:
+    """What a till's purchase reads before it writes (services/pos.py::accrue_once)."""
+
+    card: Card  # locked
+    pinned_level_id: int | None  # the owner's
+    stored: IdempotentRequest | None  # the response stored for the till's request
+    seen: PurchaseSeen  # the purchase's own idempotency look-ups
+    contact_persons: list[int]  # the owner's (outbox.py copies the owner's notifications to them)
+
+
+# A till names the card and sends the purchase; one round trip finds, locks and checks all of it.
+# The look-ups read the statement's snapshot: a duplicate committed while this one waited for the
+# lock is not seen here, and its UNIQUE keys refuse this one's rows instead (write_once retries).
+_LOCK_FOR_TILL = (
+    select(
+        Card, Customer.pinned_level_id, IdempotentRequest, _SEEN_OPERATION, _SEEN_RECEIPT,
+        contact_person_ids(Card.customer_id),
+    )
+    .select_from(Card)
+    .outerjoin(Customer, Customer.id == Card.customer_id)
+    .outerjoin(IdempotentRequest, IdempotentRequest.key == bindparam("response_key"))
+    .where(Card.number == bindparam("number"))
+    .with_for_update(of=Card)
+    .execution_options(populate_existing=True)
+)
+
+
+async def lock_card_for_till(
+    session: AsyncSession, number: str, *, response_key: str, purchase_key: str, store_id: int, receipt_id: str
+) -> TillCard | None:
+    """Lock the card with this number (None when there is none) and read, in the same statement,
+    the response stored under `response_key`, `purchase_seen` for the purchase and the owner's
+    contact persons."""
+    params = {
+        "number": number, "response_key": response_key, "key": purchase_key, "store_id": store_id,
+        "receipt_id": receipt_id,
+    }
+    row = (await session.execute(_LOCK_FOR_TILL, params)).first()
+    if row is None:
+        return None
+    card, pinned_level_id, stored, operation_id, receipt_exists, contacts = row
+    seen = PurchaseSeen(operation_id, bool(receipt_exists))
+    return TillCard(card, pinned_level_id, stored, seen, parse_ids(contacts))
 
 
 async def receipt(session: AsyncSession, store_id: int, receipt_id: str, *, for_update: bool = False) -> Receipt | None:

@@ -282,14 +282,16 @@ class PurchaseRequest:
 
 async def accrue_purchase_in(
     session: AsyncSession, settings: ProgramSettings, now: datetime, request: PurchaseRequest,
-    card: Card | None = None,
+    card: Card | None = None, seen: repo.PurchaseSeen | None = None,
 ) -> AccrualResult:
     """`accrue_purchase` inside the caller's transaction (the POS API stores its response in the
     same one). The request must be validated; the caller retries on IntegrityError (write_once).
-    `card`: the request's card when the caller has opened it already (card_rules.open_card*)."""
+    `card`: the request's card when the caller has opened it already (card_rules.open_card or
+    .opened); `seen`: the purchase's look-ups when the caller read them after that."""
     if card is None:
         card = await open_card(session, request.card_id)
-    seen = await repo.purchase_seen(session, request.key, request.store_id, request.receipt_id)
+    if seen is None:
+        seen = await repo.purchase_seen(session, request.key, request.store_id, request.receipt_id)
     if seen.operation_id is not None:
         existing = await session.get(Operation, seen.operation_id)
         assert existing is not None

@@ -26,17 +26,11 @@ async def open_card(session: AsyncSession, card_id: int) -> Card:
     found = await repo.lock_card_with_pin(session, card_id)
     if found is None:
         raise CardNotFound(card_id=card_id)
-    return await _opened(session, *found)
+    return await opened(session, *found)
 
 
-async def open_numbered_card(session: AsyncSession, number: str) -> Card | None:
-    """`open_card` for the card with this number, found and locked in one statement; None when
-    there is none."""
-    found = await repo.lock_numbered_card_with_pin(session, number)
-    return None if found is None else await _opened(session, *found)
-
-
-async def _opened(session: AsyncSession, card: Card, pinned_level_id: int | None) -> Card:
+async def opened(session: AsyncSession, card: Card, pinned_level_id: int | None) -> Card:
+    """A card its caller has just locked, with its owner's level pin read in the same statement."""
     if card.customer_id is not None:
         await remember_pin(session, card.customer_id, pinned_level_id)
     return card

@@ -9,25 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialects import insert_or_skip
-from db.models import Customer, CustomerLink, LinkType, OutboxMessage
+from db.models import OutboxMessage
+from db.repositories.customers import CONTACT_PERSONS
 from services.notifications.kinds import COPIED_TO_CONTACTS
 
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
-_CONTACT_PERSONS = (
-    select(CustomerLink.to_customer_id, CustomerLink.from_customer_id)
-    .join(LinkType, LinkType.id == CustomerLink.link_type_id)
-    .join(Customer, Customer.id == CustomerLink.from_customer_id)
-    .where(
-        LinkType.semantics == "contact_person",
-        CustomerLink.to_customer_id.in_(bindparam("ids", expanding=True)),
-        Customer.deleted_at.is_(None),
-    )
-    .order_by(CustomerLink.from_customer_id)
-)
+_KNOWN_CONTACTS = "outbox.contact_persons"
 
 
 @dataclass(frozen=True)
@@ -46,14 +37,20 @@ async def contact_persons(session: AsyncSession, customer_ids: Sequence[int]) ->
     Read once per customer and transaction (purchases on one card share a transaction, see
     services/card_turns.py): a link made meanwhile counts from the next transaction on, as it would
     had it been made a moment later."""
-    known: dict[int, list[int]] = session.info.setdefault("outbox.contact_persons", {})
+    known: dict[int, list[int]] = session.info.setdefault(_KNOWN_CONTACTS, {})
     missing = {customer_id for customer_id in customer_ids if customer_id not in known}
     if missing:
         for customer_id in missing:
             known[customer_id] = []
-        for about, contact in await session.execute(_CONTACT_PERSONS, {"ids": list(missing)}):
+        for about, contact in await session.execute(CONTACT_PERSONS, {"ids": list(missing)}):
             known[int(about)].append(int(contact))
     return {customer_id: known[customer_id] for customer_id in customer_ids if known[customer_id]}
+
+
+def remember_contact_persons(session: AsyncSession, customer_id: int, contacts: list[int]) -> None:
+    """Seed `contact_persons` with what the caller has just read in this transaction
+    (repositories/customers.py::contact_person_ids)."""
+    session.info.setdefault(_KNOWN_CONTACTS, {})[customer_id] = contacts
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[Message], *, now: datetime) -> int:

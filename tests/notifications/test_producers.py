@@ -8,12 +8,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Card
+from db.models import Card, Customer
 from db.uow import UnitOfWork
 from services.clock import FrozenClock
 from services.errors import IdempotencyConflict
 from services.ledger import accrue_purchase, grant_welcome_bonus, redeem, refund
 from services.notifications.outbox import enqueue
+from services.phones import PhonePolicy
+from services.pos import accrue_once
 from tests.notifications.helpers import (
     VirtualTime,
     by_kind,
@@ -91,3 +93,33 @@ async def test_contact_persons_get_copies_of_service_messages_only(uow: UnitOfWo
     await make_sender(uow, clock, bot, time=VirtualTime()).drain()
     texts = dict(sent_texts(bot.session))  # type: ignore[arg-type]
     assert texts[parent.telegram_id].startswith("<i>О клиенте Миша Петрова:</i>\n+5 б. за покупку.")  # type: ignore[index]
+
+
+async def test_a_tills_purchase_copies_to_the_owners_live_contact_persons(uow: UnitOfWork, clock: FrozenClock) -> None:
+    """The till's purchase reads the contact persons with its card lock (repositories/ledger.py::
+    lock_card_for_till); the copies must be the ones the general path makes."""
+    store = await make_store(uow, clock)
+    child = await make_person(uow, clock, name="Миша")
+    parent = await make_person(uow, clock, name="Ольга")
+    erased = await make_person(uow, clock, name="Пётр")
+    for contact in (parent, erased):
+        await link_contact_person(uow, clock, contact=contact.customer_id, about=child.customer_id)
+
+    async def erase_and_number(session: AsyncSession) -> str:
+        customer = await session.get(Customer, erased.customer_id)
+        assert customer is not None
+        customer.deleted_at = clock.now()
+        card = await session.get(Card, child.card_id)
+        assert card is not None
+        return card.number
+
+    number = await uow.write(erase_and_number)
+    stored = await accrue_once(
+        uow, clock, key="api:T1", request_hash="h", query=number, policy=PhonePolicy(), store_id=store,
+        receipt_id="T1", amount_kopecks=10_000, actor="till", render=lambda card, result: {"card": card},
+    )
+    assert stored.body == {"card": number}
+    rows = await outbox(uow)
+    assert sorted((r.customer_id, r.kind) for r in rows) == sorted(
+        [(child.customer_id, "accrual"), (parent.customer_id, "accrual")]
+    )
