@@ -1,4 +1,4 @@
-"""Writes to one card take turns and share transactions (services/card_turns.py), on both databases."""
+"""Writes to cards take turns in lanes and share transactions (services/card_turns.py), on both databases."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from db.uow import UnitOfWork
 from services.card_turns import CardTurns
 from services.clock import FrozenClock
 from services.errors import DomainError
+from tests.conftest import POSTGRES_ONLY
 
 
 def store_writer(code: str, sessions: list[AsyncSession], *, fail: bool = False):  # type: ignore[no-untyped-def]
@@ -59,12 +60,58 @@ async def test_a_failing_write_takes_no_other_write_with_it(uow: UnitOfWork) -> 
     assert len(turns) == 0
 
 
-async def test_other_cards_do_not_wait(uow: UnitOfWork) -> None:
-    turns, sessions = CardTurns(), list[AsyncSession]()
-    first = asyncio.ensure_future(turns.write(uow, "card-1", store_writer("T-a", sessions)))
-    await asyncio.sleep(0)
-    assert await turns.write(uow, "card-2", store_writer("T-b", sessions)) == "T-b"
-    assert await first == "T-a"
+def cards_in_two_lanes(turns: CardTurns) -> tuple[str, str]:
+    other = next(f"card-{i}" for i in range(2, 100) if turns.lane_of(f"card-{i}") != turns.lane_of("card-1"))
+    return "card-1", other
+
+
+async def test_writes_on_many_cards_share_a_few_transactions(uow: UnitOfWork) -> None:
+    turns, sessions = CardTurns(lanes=2), list[AsyncSession]()
+    codes = [f"T-{i}" for i in range(20)]
+    results = await asyncio.gather(
+        *(turns.write(uow, f"card-{i}", store_writer(c, sessions)) for i, c in enumerate(codes))
+    )
+    assert results == codes
+    assert await store_codes(uow) == set(codes)
+    # Two lanes: at most two transactions each (the first write of a lane may run before the rest queue).
+    assert len({id(s) for s in sessions}) <= 4
+    assert len(turns) == 0
+
+
+async def test_a_cards_writes_keep_their_order_across_batches(uow: UnitOfWork) -> None:
+    turns, order = CardTurns(lanes=2), list[int]()
+
+    def writer(i: int):  # type: ignore[no-untyped-def]
+        async def work(session: AsyncSession) -> None:
+            order.append(i)
+            await asyncio.sleep(0)
+
+        return work
+
+    # More than one batch (MAX_BATCH = 32), with other cards' writes interleaved in both lanes.
+    writes = []
+    for i in range(40):
+        writes.append(turns.write(uow, "card-1", writer(i)))
+        writes.append(turns.write(uow, f"card-{i + 2}", writer(-1)))
+    await asyncio.gather(*writes)
+    assert [i for i in order if i >= 0] == list(range(40))
+
+
+@POSTGRES_ONLY  # SQLite serialises writing transactions: there the other lane waits for the database
+async def test_a_card_in_another_lane_does_not_wait(uow: UnitOfWork) -> None:
+    turns, started, release = CardTurns(lanes=2), asyncio.Event(), asyncio.Event()
+    busy, free = cards_in_two_lanes(turns)
+
+    async def held(session: AsyncSession) -> str:
+        started.set()
+        await release.wait()
+        return "held"
+
+    first = asyncio.ensure_future(turns.write(uow, busy, held))
+    await started.wait()
+    assert await asyncio.wait_for(turns.write(uow, free, store_writer("T-b", [])), 5) == "T-b"
+    release.set()
+    assert await first == "held"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
