@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 
-def is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession | Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 def insert_or_skip(
-    session: AsyncSession, table: Table, *, conflict: tuple[str, ...], returning: tuple[str, ...] = ()
+    session: AsyncSession | Session, table: Table, *, conflict: tuple[str, ...], returning: tuple[str, ...] = ()
 ) -> Any:
     """`INSERT ... ON CONFLICT (conflict) DO NOTHING [RETURNING ...]` for `table`, values given at
     execution (one dict, or a list for many rows). Built once per database: building a statement

@@ -5,7 +5,8 @@ successful response is stored with INSERT ... ON CONFLICT DO NOTHING, so of conc
 requests all return the one stored response; the same key with another body is a conflict.
 Failures are not stored: a refused request may succeed when retried after the cause is gone.
 A use case that can run in one transaction stores its response in that same transaction
-(`find_in`/`save_in`, e.g. services/pos.py::purchase_once); the others call the uow wrappers.
+(`find_in`/`save_in`, or `save_at_commit` after a look-up under a lock: services/pos.py::accrue_once);
+the others call the uow wrappers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.commit_rows import add_at_commit
 from db.dialects import insert_or_skip
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
@@ -73,6 +75,20 @@ async def save_in(
     row = await _row(session, key)
     assert row is not None
     return checked(row, key, expected_hash)
+
+
+def save_at_commit(
+    session: AsyncSession, now: datetime, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
+) -> StoredResponse:
+    """`save_in` for a caller that has looked for a stored response after locking what the
+    request changes (services/pos.py::accrue_once): the row goes with the COMMIT
+    (db/commit_rows.py), and one stored meanwhile fails the COMMIT with IntegrityError, after
+    which the caller's retry finds and returns it."""
+    values = {
+        "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
+    }
+    add_at_commit(session, _TABLE, [values])
+    return StoredResponse(status_code, body, replayed=False)
 
 
 async def find_response(uow: UnitOfWork, key: str, expected_hash: str) -> StoredResponse | None:

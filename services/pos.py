@@ -205,7 +205,7 @@ async def accrue_once(
         request.validate()
         now = clock.now()
         result = await accrue_purchase_in(session, settings, now, request, card, seen)
-        return await idempotent_requests.save_in(
+        return idempotent_requests.save_at_commit(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )
 

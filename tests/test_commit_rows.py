@@ -1,0 +1,135 @@
+"""Rows written with the COMMIT (db/commit_rows.py), on both databases: all tables at once, skipped
+or refused conflicts, nothing after a rollback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.commit_rows import add_at_commit
+from db.models import IdempotentRequest, OutboxMessage, Store
+from db.uow import UnitOfWork
+from services.clock import FrozenClock
+from tests.notifications.helpers import make_person
+
+RESPONSES: Table = IdempotentRequest.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+UNIQUE = ("customer_id", "kind", "occasion")
+
+
+def response(key: str, now: datetime, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"key": key, "request_hash": "h", "status_code": 201, "response": body or {"k": key}, "created_at": now}
+
+
+def message(customer_id: int, occasion: str, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id, "kind": "accrual", "occasion": occasion, "marketing": False,
+        "payload": {"points": 100, "note": "кириллица \"quoted\""}, "status": "pending", "attempts": 0,
+        "not_before": now, "broadcast_id": None, "created_at": now,
+    }
+
+
+async def stored(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
+    async def work(session: AsyncSession) -> dict[str, dict[str, Any]]:
+        rows = await session.execute(select(IdempotentRequest.key, IdempotentRequest.response))
+        return {key: body for key, body in rows}
+
+    return await uow.read(work)
+
+
+async def outbox(uow: UnitOfWork) -> list[tuple[str, dict[str, Any], datetime]]:
+    async def work(session: AsyncSession) -> list[tuple[str, dict[str, Any], datetime]]:
+        rows = await session.execute(
+            select(OutboxMessage.occasion, OutboxMessage.payload, OutboxMessage.not_before).order_by(OutboxMessage.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    return await uow.read(work)
+
+
+async def a_customer(uow: UnitOfWork, clock: FrozenClock) -> int:
+    return (await make_person(uow, clock)).customer_id
+
+
+async def test_rows_of_several_tables_and_calls_go_with_the_commit(uow: UnitOfWork, clock: FrozenClock) -> None:
+    customer = await a_customer(uow, clock)
+    now = clock.now()
+
+    async def work(session: AsyncSession) -> list[str]:
+        add_at_commit(session, RESPONSES, [response("a", now)])
+        add_at_commit(session, OUTBOX, [message(customer, "op:1", now), message(customer, "op:2", now)],
+                      skip_conflicts_on=UNIQUE)
+        add_at_commit(session, RESPONSES, [response("b", now, {"nested": [1, {"x": None}]})])
+        # Not there yet: nothing in the transaction reads them back.
+        return list((await session.execute(select(IdempotentRequest.key))).scalars())
+
+    assert await uow.write(work) == []
+    assert await stored(uow) == {"a": {"k": "a"}, "b": {"nested": [1, {"x": None}]}}
+    assert await outbox(uow) == [
+        ("op:1", {"points": 100, "note": "кириллица \"quoted\""}, now),
+        ("op:2", {"points": 100, "note": "кириллица \"quoted\""}, now),
+    ]
+
+
+async def test_a_conflict_is_skipped_where_asked_and_refused_elsewhere(uow: UnitOfWork, clock: FrozenClock) -> None:
+    customer = await a_customer(uow, clock)
+    now = clock.now()
+
+    async def first(session: AsyncSession) -> None:
+        add_at_commit(session, RESPONSES, [response("a", now)])
+        add_at_commit(session, OUTBOX, [message(customer, "op:1", now)], skip_conflicts_on=UNIQUE)
+
+    await uow.write(first)
+
+    async def outbox_again(session: AsyncSession) -> None:
+        add_at_commit(session, OUTBOX, [message(customer, "op:1", now), message(customer, "op:3", now)],
+                      skip_conflicts_on=UNIQUE)
+
+    await uow.write(outbox_again)
+    assert [occasion for occasion, _, _ in await outbox(uow)] == ["op:1", "op:3"]
+
+    async def response_again(session: AsyncSession) -> None:
+        session.add(Store(code="X", name="X", created_at=now))
+        await session.flush()
+        add_at_commit(session, RESPONSES, [response("a", now, {"other": True})])
+
+    with pytest.raises(IntegrityError):
+        await uow.write(response_again)
+    assert await stored(uow) == {"a": {"k": "a"}}
+
+    async def stores(session: AsyncSession) -> list[str]:
+        return list((await session.execute(select(Store.code))).scalars())
+
+    assert "X" not in await uow.read(stores)  # the failed COMMIT took the transaction's other rows with it
+
+
+async def test_nothing_is_written_after_a_rollback(uow: UnitOfWork, clock: FrozenClock) -> None:
+    now = clock.now()
+
+    async def refused(session: AsyncSession) -> None:
+        add_at_commit(session, RESPONSES, [response("gone", now)])
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        await uow.write(refused)
+
+    async def next_one(session: AsyncSession) -> None:
+        add_at_commit(session, RESPONSES, [response("kept", now)])
+
+    await uow.write(next_one)
+    assert await stored(uow) == {"kept": {"k": "kept"}}
+
+
+async def test_a_naive_time_is_refused(uow: UnitOfWork) -> None:
+    async def work(session: AsyncSession) -> None:
+        add_at_commit(session, RESPONSES, [response("naive", datetime(2026, 1, 1))])
+
+    # PostgreSQL: from the JSON encoding here; SQLite: from the column type, wrapped by SQLAlchemy.
+    with pytest.raises((ValueError, StatementError), match="naive datetime"):
+        await uow.write(work)
+    assert await stored(uow) == {}
