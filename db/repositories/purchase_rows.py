@@ -132,42 +132,44 @@ class WrittenPurchase:
     debt: int
 
 
-def _values(row: Operation | Lot | Receipt, names: list[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
+Row = dict[str, Any]  # column values of a new row, without its id and its operation reference
+
+
+def _full(row: Row, names: list[str]) -> Row:
+    unknown = row.keys() - set(names)
+    assert not unknown, f"not columns: {unknown}"
+    return {name: row.get(name) for name in names}
 
 
 async def write_purchase(
-    session: AsyncSession, *, operation: Operation, lot: Lot | None, receipt: Receipt, card: CardChange
+    session: AsyncSession, *, operation: Row, lot: Row | None, receipt: Row, card: CardChange
 ) -> WrittenPurchase | None:
-    """Insert `operation`, `lot` and `receipt` (new, not added to the session: their ids and
-    references to the operation are set here) and change the card. None when the card's amounts
-    would go below zero: nothing matched, and the caller must roll back."""
+    """Insert the `operation`, its `lot` and its `receipt` (the lot's and the receipt's reference to
+    the operation is set here) and change the card. None when the card's amounts would go below
+    zero: nothing matched, and the caller must roll back. Plain values, not mapped objects: a
+    purchase builds three rows that nothing in its transaction reads back. A column left out is
+    written as NULL."""
+    operation = _full(operation, _OPERATION_COLUMNS)
+    receipt = _full(receipt, _RECEIPT_COLUMNS)
+    lot = None if lot is None else _full(lot, _LOT_COLUMNS)
     if is_postgres(session):
         params = card.params()
-        params.update({f"op_{k}": v for k, v in _values(operation, _OPERATION_COLUMNS).items()})
-        params.update({f"rc_{k}": v for k, v in _values(receipt, _RECEIPT_COLUMNS).items()})
+        params.update({f"op_{k}": v for k, v in operation.items()})
+        params.update({f"rc_{k}": v for k, v in receipt.items()})
         if lot is not None:
-            params.update({f"lot_{k}": v for k, v in _values(lot, _LOT_COLUMNS).items()})
+            params.update({f"lot_{k}": v for k, v in lot.items()})
         row = (await session.execute(_WITH_LOT if lot is not None else _WITHOUT_LOT, params)).one_or_none()
         if row is None:
             return None
         balance, pending, debt, operation_id, lot_id = row
     else:
-        operation_id = (
-            await session.execute(_INSERT_OPERATION, _values(operation, _OPERATION_COLUMNS))
-        ).scalar_one()
+        operation_id = (await session.execute(_INSERT_OPERATION, operation)).scalar_one()
         lot_id = None
         if lot is not None:
-            lot_values = {**_values(lot, _LOT_COLUMNS), "operation_id": operation_id}
-            lot_id = (await session.execute(_INSERT_LOT, lot_values)).scalar_one()
-        receipt_values = {**_values(receipt, _RECEIPT_COLUMNS), "accrual_operation_id": operation_id}
-        await session.execute(_INSERT_RECEIPT, receipt_values)
+            lot_id = (await session.execute(_INSERT_LOT, {**lot, "operation_id": operation_id})).scalar_one()
+        await session.execute(_INSERT_RECEIPT, {**receipt, "accrual_operation_id": operation_id})
         amounts = (await session.execute(_UPDATE_CARD, card.params())).one_or_none()
         if amounts is None:
             return None
         balance, pending, debt = amounts
-    operation.id = operation_id
-    receipt.accrual_operation_id = operation_id
-    if lot is not None:
-        lot.id, lot.operation_id = lot_id, operation_id
     return WrittenPurchase(operation_id, lot_id, balance, pending, debt)

@@ -117,28 +117,28 @@ async def post_purchase(
         # A payment_only card may pay with points but earns nothing on the rest.
         if card.status in ACCRUAL_STATUSES:
             units = accrual_units(base, before.level.percent_bp, multiplier, settings.point_quantum)
-    operation = Operation(
-        card_id=card.id,
-        customer_id=customer_id,
-        kind=kind,
-        points=units,
-        store_id=purchase.store_id,
-        staff_id=purchase.staff_id,
-        actor=purchase.actor,
-        receipt_id=purchase.receipt_id,
-        receipt_kopecks=purchase.amount_kopecks,
-        rate_bp=rate,
-        related_operation_id=None if redemption is None else redemption.id,
-        idempotency_key=purchase_key(purchase.store_id, purchase.receipt_id),
-        request_hash=purchase_hash(
+    operation = {
+        "card_id": card.id,
+        "customer_id": customer_id,
+        "kind": kind,
+        "points": units,
+        "store_id": purchase.store_id,
+        "staff_id": purchase.staff_id,
+        "actor": purchase.actor,
+        "receipt_id": purchase.receipt_id,
+        "receipt_kopecks": purchase.amount_kopecks,
+        "rate_bp": rate,
+        "related_operation_id": None if redemption is None else redemption.id,
+        "idempotency_key": purchase_key(purchase.store_id, purchase.receipt_id),
+        "request_hash": purchase_hash(
             card_id=card.id,
             store_id=purchase.store_id,
             receipt_id=purchase.receipt_id,
             amount_kopecks=purchase.amount_kopecks,
             paid_with_points=purchase.paid_with_points_kopecks,
         ),
-        created_at=now,
-    )
+        "created_at": now,
+    }
     available_at = expires_at = None
     status = None
     lot = None
@@ -152,29 +152,29 @@ async def post_purchase(
         # card with debt holds no points to redeem). Points repay debt before they can be spent.
         repaid = min(card.debt, units)
         held = units - repaid
-        lot = Lot(
-            card_id=card.id, points=units, remaining=held, status=status, available_at=available_at,
-            expires_at=expires_at, restored_from_lot_id=None, created_at=now,
-        )
-    receipt = Receipt(
-        store_id=purchase.store_id,
-        receipt_id=purchase.receipt_id,
-        card_id=card.id,
-        customer_id=customer_id,
-        staff_id=purchase.staff_id,
-        mode=settings.mode,
-        amount_kopecks=purchase.amount_kopecks,
-        paid_with_points_kopecks=purchase.paid_with_points_kopecks,
-        discount_kopecks=discount,
-        rate_bp=rate,
-        earned_points=units,
-        redeemed_points=0 if redemption is None else -redemption.points,
-        refunded_kopecks=0,
-        reversed_points=0,
-        restored_points=0,
-        redemption_operation_id=None if redemption is None else redemption.id,
-        created_at=now,
-    )
+        lot = {
+            "card_id": card.id, "points": units, "remaining": held, "status": status, "available_at": available_at,
+            "expires_at": expires_at, "restored_from_lot_id": None, "created_at": now,
+        }
+    receipt = {
+        "store_id": purchase.store_id,
+        "receipt_id": purchase.receipt_id,
+        "card_id": card.id,
+        "customer_id": customer_id,
+        "staff_id": purchase.staff_id,
+        "mode": settings.mode,
+        "amount_kopecks": purchase.amount_kopecks,
+        "paid_with_points_kopecks": purchase.paid_with_points_kopecks,
+        "discount_kopecks": discount,
+        "rate_bp": rate,
+        "earned_points": units,
+        "redeemed_points": 0 if redemption is None else -redemption.points,
+        "refunded_kopecks": 0,
+        "reversed_points": 0,
+        "restored_points": 0,
+        "redemption_operation_id": None if redemption is None else redemption.id,
+        "created_at": now,
+    }
     purchases = card.purchases_kopecks + purchase.amount_kopecks
     after = await card_level(session, card, purchases_kopecks=purchases)
     change = CardChange(
@@ -190,7 +190,8 @@ async def post_purchase(
         raise LedgerRaceLost(f"card {card.id} amounts")
     if repaid:
         assert written.lot_id is not None
-        await lots.record_repayment(session, credit=operation, lot_id=written.lot_id, repaid=repaid)
+        credit = Operation(id=written.operation_id, **operation)
+        await lots.record_repayment(session, credit=credit, lot_id=written.lot_id, repaid=repaid)
     # The locked card object follows the row: later steps of this use case read it.
     for name, value in (
         ("balance", written.balance), ("pending", written.pending), ("debt", written.debt),
