@@ -40,6 +40,12 @@ def add_at_commit(
     info.setdefault((table, tuple(rows[0]), skip_conflicts_on), []).extend(rows)
 
 
+def pending_rows(session: Any, table: Table) -> list[dict[str, Any]]:
+    """The rows of `table` this transaction writes at its COMMIT, in the order they were added."""
+    pending: dict[_Group, list[dict[str, Any]]] = session.info.get(_PENDING, {})
+    return [row for (group_table, _, _), rows in pending.items() if group_table is table for row in rows]
+
+
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.commit_rows import add_at_commit
+from db.commit_rows import add_at_commit, pending_rows
 from db.dialects import insert_or_skip
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
@@ -40,8 +40,7 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def checked(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
-    """The stored response in `row`, or IdempotencyConflict when it was stored for another body."""
+def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
     if row.request_hash != expected_hash:
         raise IdempotencyConflict(key=key)
     return StoredResponse(row.status_code, dict(row.response), replayed=True)
@@ -58,8 +57,23 @@ async def _row(session: AsyncSession, key: str) -> IdempotentRequest | None:
 async def find_in(session: AsyncSession, key: str, expected_hash: str) -> StoredResponse | None:
     """The stored response for `key`, None when there is none, IdempotencyConflict when it was
     stored for another body."""
-    row = await _row(session, key)
-    return None if row is None else checked(row, key, expected_hash)
+    return known_in(session, await _row(session, key), key, expected_hash)
+
+
+def known_in(
+    session: AsyncSession, row: IdempotentRequest | None, key: str, expected_hash: str
+) -> StoredResponse | None:
+    """`find_in` for a caller that has read the `row` for `key` itself; a response this
+    transaction stores at its COMMIT (`save_at_commit`: a till's retry in the same batch of
+    services/card_turns.py) counts as stored."""
+    if row is not None:
+        return _check(row, key, expected_hash)
+    for values in pending_rows(session, _TABLE):
+        if values["key"] == key:
+            if values["request_hash"] != expected_hash:
+                raise IdempotencyConflict(key=key)
+            return StoredResponse(values["status_code"], dict(values["response"]), replayed=True)
+    return None
 
 
 async def save_in(
@@ -74,7 +88,7 @@ async def save_in(
         return StoredResponse(status_code, body, replayed=False)
     row = await _row(session, key)
     assert row is not None
-    return checked(row, key, expected_hash)
+    return _check(row, key, expected_hash)
 
 
 def save_at_commit(
@@ -82,8 +96,9 @@ def save_at_commit(
 ) -> StoredResponse:
     """`save_in` for a caller that has looked for a stored response after locking what the
     request changes (services/pos.py::accrue_once): the row goes with the COMMIT
-    (db/commit_rows.py), and one stored meanwhile fails the COMMIT with IntegrityError, after
-    which the caller's retry finds and returns it."""
+    (db/commit_rows.py); until then `known_in` finds it in this transaction, and one stored
+    meanwhile by another fails the COMMIT with IntegrityError, after which the caller's retry
+    finds and returns it."""
     values = {
         "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
     }

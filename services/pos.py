@@ -196,8 +196,9 @@ async def accrue_once(
                 return stored
             card = await open_card(session, (await resolve_card(session, query, policy)).id)
         else:
-            if till.stored is not None:
-                return idempotent_requests.checked(till.stored, key, request_hash)
+            stored = idempotent_requests.known_in(session, till.stored, key, request_hash)
+            if stored is not None:
+                return stored
             card, seen = await opened(session, till.card, till.pinned_level_id), till.seen
             if card.customer_id is not None:
                 remember_contact_persons(session, card.customer_id, till.contact_persons)

@@ -1,5 +1,5 @@
 """Rows written with the COMMIT (db/commit_rows.py), on both databases: all tables at once, skipped
-or refused conflicts, nothing after a rollback."""
+or refused conflicts, nothing after a rollback; a stored response known before its COMMIT."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.commit_rows import add_at_commit
 from db.models import IdempotentRequest, OutboxMessage, Store
 from db.uow import UnitOfWork
+from services import idempotent_requests
 from services.clock import FrozenClock
+from services.errors import IdempotencyConflict
+from services.idempotent_requests import StoredResponse
 from tests.notifications.helpers import make_person
 
 RESPONSES: Table = IdempotentRequest.__table__  # type: ignore[assignment]
@@ -133,3 +136,32 @@ async def test_a_naive_time_is_refused(uow: UnitOfWork) -> None:
     with pytest.raises((ValueError, StatementError), match="naive datetime"):
         await uow.write(work)
     assert await stored(uow) == {}
+
+
+async def test_a_response_stored_at_commit_is_known_to_the_rest_of_its_transaction(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    """A till's retry that lands in the same shared transaction as its first try (services/
+    card_turns.py) replays the first answer instead of failing the COMMIT on the key."""
+    now = clock.now()
+
+    async def work(session: AsyncSession) -> list[StoredResponse | None]:
+        first = idempotent_requests.save_at_commit(
+            session, now, key="api:R1", expected_hash="h1", status_code=201, body={"points": 50}
+        )
+        again = idempotent_requests.known_in(session, None, "api:R1", "h1")
+        other_key = idempotent_requests.known_in(session, None, "api:R2", "h1")
+        with pytest.raises(IdempotencyConflict):
+            idempotent_requests.known_in(session, None, "api:R1", "another body")
+        return [first, again, other_key]
+
+    first, again, other_key = await uow.write(work)
+    assert first == StoredResponse(201, {"points": 50}, replayed=False)
+    assert again == StoredResponse(201, {"points": 50}, replayed=True)
+    assert other_key is None
+    assert await stored(uow) == {"api:R1": {"points": 50}}
+
+    async def after_commit(session: AsyncSession) -> StoredResponse | None:
+        return await idempotent_requests.find_in(session, "api:R1", "h1")
+
+    assert await uow.read(after_commit) == StoredResponse(201, {"points": 50}, replayed=True)
