@@ -16,6 +16,11 @@ def is_postgres(session: AsyncSession | Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def changed_rows(result: object) -> int:
+    """Rows an INSERT ... ON CONFLICT, UPDATE or DELETE changed (0 where the driver cannot tell)."""
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+
+
 def insert_or_skip(
     session: AsyncSession | Session, table: Table, *, conflict: tuple[str, ...], returning: tuple[str, ...] = ()
 ) -> Any:

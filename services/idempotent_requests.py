@@ -21,7 +21,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.commit_rows import add_at_commit, pending_rows
-from db.dialects import insert_or_skip
+from db.dialects import changed_rows, insert_or_skip
 from db.models import IdempotentRequest
 from db.uow import UnitOfWork
 from services.clock import Clock
@@ -84,7 +84,7 @@ async def save_in(
         "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
     }
     result = await session.execute(insert_or_skip(session, _TABLE, conflict=("key",)), values)
-    if int(getattr(result, "rowcount", 0) or 0) == 1:
+    if changed_rows(result) == 1:
         return StoredResponse(status_code, body, replayed=False)
     row = await _row(session, key)
     assert row is not None

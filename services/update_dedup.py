@@ -15,7 +15,7 @@ from enum import Enum
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialects import insert_or_skip
+from db.dialects import changed_rows, insert_or_skip
 from db.models import ProcessedUpdate
 from db.uow import UnitOfWork
 from services.clock import Clock
@@ -53,10 +53,10 @@ async def claim_update(uow: UnitOfWork, clock: Clock, update_id: int) -> Claim:
     async def work(session: AsyncSession) -> Claim:
         now = clock.now()
         stmt = insert_or_skip(session, _TABLE, conflict=("update_id",))
-        if _changed(await session.execute(stmt, {"update_id": update_id, "at": now})):
+        if changed_rows(await session.execute(stmt, {"update_id": update_id, "at": now})):
             return Claim.NEW
         params = {"id": update_id, "stale_before": now - LEASE, "taken_at": now}
-        if _changed(await session.execute(_TAKE_OVER, params)):
+        if changed_rows(await session.execute(_TAKE_OVER, params)):
             return Claim.NEW
         finished = (await session.execute(_FINISHED_AT, {"id": update_id})).scalar_one_or_none()
         return Claim.DONE if finished is not None else Claim.BUSY
@@ -86,11 +86,7 @@ async def prune_processed_updates(uow: UnitOfWork, clock: Clock) -> int:
     """Delete claims older than Telegram could redeliver; return how many went."""
 
     async def work(session: AsyncSession) -> int:
-        return _changed(await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < clock.now() - KEEP)))
+        old = delete(ProcessedUpdate).where(ProcessedUpdate.at < clock.now() - KEEP)
+        return changed_rows(await session.execute(old))
 
     return await uow.write(work)
-
-
-def _changed(result: object) -> int:
-    """Rows an INSERT ... ON CONFLICT, UPDATE or DELETE changed."""
-    return int(getattr(result, "rowcount", 0) or 0)

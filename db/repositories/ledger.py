@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, nulls_last, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialects import is_postgres
+from db.dialects import changed_rows, is_postgres
 from db.models import Allocation, Card, Customer, IdempotentRequest, Lot, Operation, Receipt
 from db.repositories.customers import contact_person_ids, parse_ids
 
@@ -173,7 +173,7 @@ async def take_from_lot(session: AsyncSession, lot_id: int, units: int, *, statu
         .values(remaining=Lot.remaining - units)
     )
     result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return changed_rows(result) > 0
 
 
 async def cancel_emptied_pending_lots(session: AsyncSession, card_id: int) -> None:
@@ -227,7 +227,7 @@ async def add_restored(session: AsyncSession, allocation_id: int, units: int) ->
         .where(Allocation.id == allocation_id, Allocation.restored + units <= Allocation.points)
         .values(restored=Allocation.restored + units)
     )
-    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+    return changed_rows(await session.execute(stmt)) > 0
 
 
 async def add_to_receipt_refund(session: AsyncSession, receipt_pk: int, kopecks: int) -> bool:
@@ -237,7 +237,7 @@ async def add_to_receipt_refund(session: AsyncSession, receipt_pk: int, kopecks:
         .where(Receipt.id == receipt_pk, Receipt.refunded_kopecks + kopecks <= Receipt.amount_kopecks)
         .values(refunded_kopecks=Receipt.refunded_kopecks + kopecks)
     )
-    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+    return changed_rows(await session.execute(stmt)) > 0
 
 
 async def add_to_receipt_reversal(session: AsyncSession, receipt_pk: int, *, reversed_: int, restored: int) -> bool:
@@ -253,7 +253,7 @@ async def add_to_receipt_reversal(session: AsyncSession, receipt_pk: int, *, rev
             restored_points=Receipt.restored_points + restored,
         )
     )
-    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+    return changed_rows(await session.execute(stmt)) > 0
 
 
 # The first key of pg_advisory_xact_lock(int, int) for adjustment sums ("adj" in ASCII); the second

@@ -17,6 +17,7 @@ import pyotp
 from sqlalchemy import case, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import changed_rows
 from db.models import Card
 from db.types import UTCDateTime
 from db.uow import UnitOfWork
@@ -82,7 +83,7 @@ async def verify_code(session: AsyncSession, card: Card, code: str, now: datetim
         .where(Card.id == card.id, or_(Card.otp_last_step.is_(None), Card.otp_last_step < matched))
         .values(otp_last_step=matched, otp_failures=0, otp_failures_since=None)
     )
-    if not used.rowcount:  # type: ignore[attr-defined]
+    if not changed_rows(used):
         raise BadCode(card_id=card.id)
     card.otp_last_step = matched
 

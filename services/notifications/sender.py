@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialects import changed_rows
 from db.models import Broadcast, Customer, OutboxMessage
 from db.uow import UnitOfWork
 from services import broadcasts
@@ -241,7 +242,7 @@ class OutboxSender:
                 .where(OutboxMessage.status == "sending")
                 .values(status="unknown", last_error="interrupted: the sender stopped during the request")
             )
-            return max(int(getattr(result, "rowcount", 0) or 0), 0)
+            return changed_rows(result)
 
         recovered = await self.uow.write(work)
         if recovered:
@@ -379,7 +380,7 @@ class OutboxSender:
                 )
                 .values(status="skipped", last_error="unreachable")
             )
-            return int(skipped.rowcount)  # type: ignore[attr-defined]
+            return changed_rows(skipped)
 
         return await self.uow.write(work)
 
