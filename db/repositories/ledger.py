@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, nulls_last, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +18,13 @@ from db.repositories.customers import contact_person_ids, parse_ids
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
-_LOCK_WITH_PIN = (
+_LOCK_CARD_WITH_PIN = (
     select(Card, Customer.pinned_level_id)
     .outerjoin(Customer, Customer.id == Card.customer_id)
+    .where(Card.id == bindparam("card_id"))
     .with_for_update(of=Card)
     .execution_options(populate_existing=True)
 )
-_LOCK_CARD_WITH_PIN = _LOCK_WITH_PIN.where(Card.id == bindparam("card_id"))
 _RECEIPT = select(Receipt).where(
     Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id")
 )
@@ -58,13 +57,7 @@ async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
 async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card, int | None] | None:
     """`lock_card`, plus the owner's pinned level id read in the same statement (the customer row
     is not locked)."""
-    return await _locked_with_pin(session, _LOCK_CARD_WITH_PIN, {"card_id": card_id})
-
-
-async def _locked_with_pin(
-    session: AsyncSession, stmt: Any, params: dict[str, object]
-) -> tuple[Card, int | None] | None:
-    row = (await session.execute(stmt, params)).first()
+    row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -35,9 +35,9 @@ class Message:
 async def contact_persons(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, list[int]]:
     """customer id -> ids of live customers who are a contact person for them.
 
-    Read once per customer and transaction (purchases on one card share a transaction, see
-    services/card_turns.py): a link made meanwhile counts from the next transaction on, as it would
-    had it been made a moment later."""
+    Read once per customer and transaction (purchases share transactions, see
+    services/card_turns.py; a till's purchase seeds this with what its card lock read): a link made
+    meanwhile counts from the next transaction on, as it would had it been made a moment later."""
     known: dict[int, list[int]] = session.info.setdefault(_KNOWN_CONTACTS, {})
     missing = {customer_id for customer_id in customer_ids if customer_id not in known}
     if missing:
