@@ -10,11 +10,13 @@ card (benchmark 3) share transactions this way, and so do purchases on different
 2: a transaction's own work costs as much as a purchase's statements).
 
 Each write keeps its meaning: it runs as it would alone, after the writes queued before it, in the
-same transaction. If any write of a batch fails, the batch is rolled back and every write of it
-runs again alone, in its own transaction, so one refused purchase never takes others with it; that
-also covers the rare deadlock of two batches that each hold a card the other names (two spellings
-of one card in two lanes, or another process). A caller hears back only after its write is
-committed. Correctness still rests on the row lock (other processes do not share these turns).
+same transaction. A write that refuses before it has written anything raises `Refused`: its caller
+hears the refusal and the batch goes on. If any write of a batch fails otherwise, the batch is
+rolled back and every write of it runs again alone, in its own transaction, so one failed purchase
+never takes others with it; that also covers the rare deadlock of two batches that each hold a card
+the other names (two spellings of one card in two lanes, or another process). A caller hears back
+only after its write is committed. Correctness still rests on the row lock (other processes do not
+share these turns).
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ MAX_BATCH = 32
 # Lanes write concurrently, each on a pooled connection of its own. With 32 tills on 32 cards, 4
 # lanes measured best (2 and 8 within noise); 1 lane serialises every write of the process.
 LANES = 4
+
+
+class Refused(Exception):
+    """Raised by a write that refuses before it has written anything (an unknown or blocked card):
+    its caller hears `error`, and the writes sharing its transaction go on."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 @dataclass
@@ -97,7 +108,13 @@ async def _write_batch(uow: UnitOfWork, batch: list[_Write[Any]]) -> None:
     if len(batch) > 1:
 
         async def together(session: AsyncSession) -> list[Any]:
-            return [await queued.work(session) for queued in batch]
+            results: list[Any] = []
+            for queued in batch:
+                try:
+                    results.append(await queued.work(session))
+                except Refused as refused:
+                    results.append(refused)
+            return results
 
         try:
             results = await uow.write(together)
@@ -105,15 +122,24 @@ async def _write_batch(uow: UnitOfWork, batch: list[_Write[Any]]) -> None:
             pass  # each write runs again alone and meets its own error, if any
         else:
             for queued, result in zip(batch, results, strict=True):
-                queued.done.set_result(result)
+                _answer(queued, result)
             return
     for queued in batch:
         try:
             result = await write_once(uow, queued.work)
+        except Refused as refused:
+            result = refused
         except Exception as exc:
             queued.done.set_exception(exc)
-        else:
-            queued.done.set_result(result)
+            continue
+        _answer(queued, result)
+
+
+def _answer(queued: _Write[Any], result: Any) -> None:
+    if isinstance(result, Refused):
+        queued.done.set_exception(result.error)
+    else:
+        queued.done.set_result(result)
 
 
 # Per process, as the row lock is per database.

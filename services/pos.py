@@ -17,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer
 from db.repositories import ledger as repo
+from db.repositories.ledger import PurchaseSeen
 from db.uow import UnitOfWork
 from services import idempotent_requests
-from services.card_turns import card_turns
+from services.card_turns import Refused, card_turns
 from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
 from services.idempotent_requests import StoredResponse
-from services.ledger.accrual import PurchaseRequest, accrue_purchase_in, purchase_key
+from services.ledger.accrual import PurchaseRequest, check_purchase_in, post_checked_purchase, purchase_key
 from services.ledger.amounts import accrual_units, floor_to, percent_of
 from services.ledger.card_rules import (
     ACCRUAL_STATUSES,
@@ -162,6 +163,32 @@ async def quote_purchase(
 Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
+async def _open_for_till(
+    session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, store_id: int,
+    receipt_id: str,
+) -> StoredResponse | tuple[Card, PurchaseSeen | None]:
+    """The response stored for the till's request, or the card it names, locked, with the
+    purchase's look-ups when they came with the lock."""
+    till = None
+    if query.isascii() and query.isdigit():  # a card number, the usual case: one statement
+        till = await repo.lock_card_for_till(
+            session, query, response_key=key, purchase_key=purchase_key(store_id, receipt_id),
+            store_id=store_id, receipt_id=receipt_id,
+        )
+    if till is None:  # a phone, or no such number
+        stored = await idempotent_requests.find_in(session, key, request_hash)
+        if stored is not None:
+            return stored
+        return await open_card(session, (await resolve_card(session, query, policy)).id), None
+    stored = idempotent_requests.known_in(session, till.stored, key, request_hash)
+    if stored is not None:
+        return stored
+    card = await opened(session, till.card, till.pinned_level_id)
+    if card.customer_id is not None:
+        remember_contact_persons(session, card.customer_id, till.contact_persons)
+    return card, till.seen
+
+
 async def accrue_once(
     uow: UnitOfWork,
     clock: Clock,
@@ -183,29 +210,18 @@ async def accrue_once(
     settings = await get_settings(uow)
 
     async def work(session: AsyncSession) -> StoredResponse:
-        till = None
-        if query.isascii() and query.isdigit():  # a card number, the usual case: one statement
-            till = await repo.lock_card_for_till(
-                session, query, response_key=key, purchase_key=purchase_key(store_id, receipt_id),
-                store_id=store_id, receipt_id=receipt_id,
-            )
-        seen = None
-        if till is None:  # a phone, or no such number
-            stored = await idempotent_requests.find_in(session, key, request_hash)
-            if stored is not None:
-                return stored
-            card = await open_card(session, (await resolve_card(session, query, policy)).id)
-        else:
-            stored = idempotent_requests.known_in(session, till.stored, key, request_hash)
-            if stored is not None:
-                return stored
-            card, seen = await opened(session, till.card, till.pinned_level_id), till.seen
-            if card.customer_id is not None:
-                remember_contact_persons(session, card.customer_id, till.contact_persons)
-        request = PurchaseRequest(card.id, store_id, receipt_id, amount_kopecks, actor)
-        request.validate()
         now = clock.now()
-        result = await accrue_purchase_in(session, settings, now, request, card, seen)
+        try:
+            opened_card = await _open_for_till(session, key, request_hash, query, policy, store_id, receipt_id)
+            if isinstance(opened_card, StoredResponse):
+                return opened_card
+            card, seen = opened_card
+            request = PurchaseRequest(card.id, store_id, receipt_id, amount_kopecks, actor)
+            request.validate()
+            checked = await check_purchase_in(session, settings, now, request, card, seen)
+        except DomainError as refusal:
+            raise Refused(refusal) from None  # nothing written: the purchases sharing the transaction go on
+        result = checked.replay or await post_checked_purchase(session, settings, now, request, card)
         return idempotent_requests.save_at_commit(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Store
 from db.uow import UnitOfWork
-from services.card_turns import CardTurns
+from services.card_turns import CardTurns, Refused
 from services.clock import FrozenClock
 from services.errors import DomainError
 from tests.conftest import POSTGRES_ONLY
@@ -58,6 +58,37 @@ async def test_a_failing_write_takes_no_other_write_with_it(uow: UnitOfWork) -> 
     # The failed batch was rolled back and its writes ran again one by one: only the refused one is missing.
     assert await store_codes(uow) == {f"T-{i}" for i in range(8) if i != 5}
     assert len(turns) == 0
+
+
+async def test_a_write_refused_before_writing_leaves_its_batch_alone(uow: UnitOfWork) -> None:
+    """An unknown card among 32 tills' purchases must not make the other 31 run again."""
+    turns, sessions = CardTurns(lanes=1), list[AsyncSession]()
+
+    async def refuses(session: AsyncSession) -> str:
+        sessions.append(session)
+        await asyncio.sleep(0.01)
+        raise Refused(DomainError(code="unknown-card"))
+
+    writes = [
+        turns.write(uow, f"card-{i}", refuses if i == 3 else store_writer(f"T-{i}", sessions)) for i in range(8)
+    ]
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    assert type(results[3]) is DomainError  # the refusal itself, not its wrapper
+    assert [r for i, r in enumerate(results) if i != 3] == [f"T-{i}" for i in range(8) if i != 3]
+    assert await store_codes(uow) == {f"T-{i}" for i in range(8) if i != 3}
+    # Not rolled back and run again one by one: at most two transactions (the first write may run
+    # before the rest queue).
+    assert len({id(s) for s in sessions}) <= 2
+    assert len(turns) == 0
+
+
+async def test_a_refusal_of_a_write_running_alone_reaches_its_caller(uow: UnitOfWork) -> None:
+    async def refuses(session: AsyncSession) -> str:
+        raise Refused(DomainError(code="unknown-card"))
+
+    with pytest.raises(DomainError) as refused:
+        await CardTurns().write(uow, "card-1", refuses)
+    assert type(refused.value) is DomainError
 
 
 def cards_in_two_lanes(turns: CardTurns) -> tuple[str, str]:

@@ -281,14 +281,18 @@ class PurchaseRequest:
         )
 
 
-async def accrue_purchase_in(
+@dataclass(frozen=True)
+class CheckedPurchase:
+    card: Card  # locked
+    replay: AccrualResult | None  # the first result, when this purchase was posted before
+
+
+async def check_purchase_in(
     session: AsyncSession, settings: ProgramSettings, now: datetime, request: PurchaseRequest,
     card: Card | None = None, seen: repo.PurchaseSeen | None = None,
-) -> AccrualResult:
-    """`accrue_purchase` inside the caller's transaction (the POS API stores its response in the
-    same one). The request must be validated; the caller retries on IntegrityError (write_once).
-    `card`: the request's card when the caller has opened it already (card_rules.open_card or
-    .opened); `seen`: the purchase's look-ups when the caller read them after that."""
+) -> CheckedPurchase:
+    """What `accrue_purchase_in` does before it writes: lock the card, find a replay, check the
+    store and the card. A refusal is raised here, and then nothing has been written."""
     if card is None:
         card = await open_card(session, request.card_id)
     if seen is None:
@@ -297,11 +301,18 @@ async def accrue_purchase_in(
         existing = await session.get(Operation, seen.operation_id)
         assert existing is not None
         ensure_same_request(existing, request.hash)
-        return await stored_accrual(session, existing)
+        return CheckedPurchase(card, await stored_accrual(session, existing))
     if seen.receipt:
         raise IdempotencyConflict(key=request.key)
     await require_store(session, request.store_id)
     require_accrual(card, business_today(settings, now))
+    return CheckedPurchase(card, None)
+
+
+async def post_checked_purchase(
+    session: AsyncSession, settings: ProgramSettings, now: datetime, request: PurchaseRequest, card: Card
+) -> AccrualResult:
+    """The writes of `accrue_purchase_in`, after `check_purchase_in` found no replay."""
     purchase = Purchase(
         request.store_id, request.receipt_id, request.amount_kopecks, request.redeemed_points, request.actor,
         request.staff_id, request.customer_id,
@@ -316,6 +327,20 @@ async def accrue_purchase_in(
                  "operation_id": result.operation_id},
     )
     return result
+
+
+async def accrue_purchase_in(
+    session: AsyncSession, settings: ProgramSettings, now: datetime, request: PurchaseRequest,
+    card: Card | None = None, seen: repo.PurchaseSeen | None = None,
+) -> AccrualResult:
+    """`accrue_purchase` inside the caller's transaction. The request must be validated; the caller
+    retries on IntegrityError (write_once). `card`: the request's card when the caller has opened
+    it already (card_rules.open_card or .opened); `seen`: the purchase's look-ups when the caller
+    read them after that."""
+    checked = await check_purchase_in(session, settings, now, request, card, seen)
+    if checked.replay is not None:
+        return checked.replay
+    return await post_checked_purchase(session, settings, now, request, checked.card)
 
 
 async def accrue_purchase(

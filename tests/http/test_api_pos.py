@@ -304,3 +304,14 @@ async def test_concurrent_purchases_on_one_card_are_each_accrued_exactly_once(ap
     card = await (await api.call("GET", f"/api/v1/cards/lookup?q={CARD}")).json()
     assert card["pending"] == 16 * 5_000
     await check_invariants(api.context.uow)
+
+
+async def test_an_unknown_card_among_concurrent_purchases_is_refused_alone(api: Api) -> None:
+    """It is refused before anything is written, inside the transaction the others share
+    (services/card_turns.py::Refused)."""
+    unknown = {"receipt_id": "U-1", "amount_kopecks": 100_000, "card": "4000000000000"}
+    bodies = [purchase(f"U-{i}") for i in range(2, 10)] + [unknown]
+    responses = await asyncio.gather(*(api.call("POST", "/api/v1/purchases", body=body) for body in bodies))
+    assert [r.status for r in responses[:-1]] == [201] * 8
+    await problem_of(responses[-1], 404, "card_not_found")
+    assert await operations_of(api, "purchase_accrual") == 8
