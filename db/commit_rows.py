@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Table, event, insert, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from db.dialects import insert_or_skip, is_postgres
@@ -30,17 +31,17 @@ _Group = tuple[Table, tuple[str, ...], tuple[str, ...] | None]  # table, columns
 
 
 def add_at_commit(
-    session: Any, table: Table, rows: list[dict[str, Any]], *, skip_conflicts_on: tuple[str, ...] | None = None
+    session: AsyncSession | Session, table: Table, rows: list[dict[str, Any]], *,
+    skip_conflicts_on: tuple[str, ...] | None = None,
 ) -> None:
-    """Insert `rows` (dicts with the same keys) into `table` when this transaction commits.
-    `session`: an AsyncSession or a Session."""
+    """Insert `rows` (dicts with the same keys) into `table` when this transaction commits."""
     if not rows:
         return
     info: dict[_Group, list[dict[str, Any]]] = session.info.setdefault(_PENDING, {})
     info.setdefault((table, tuple(rows[0]), skip_conflicts_on), []).extend(rows)
 
 
-def pending_rows(session: Any, table: Table) -> list[dict[str, Any]]:
+def pending_rows(session: AsyncSession | Session, table: Table) -> list[dict[str, Any]]:
     """The rows of `table` this transaction writes at its COMMIT, in the order they were added."""
     pending: dict[_Group, list[dict[str, Any]]] = session.info.get(_PENDING, {})
     return [row for (group_table, _, _), rows in pending.items() if group_table is table for row in rows]

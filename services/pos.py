@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Customer
 from db.repositories import ledger as repo
-from db.repositories.ledger import PurchaseSeen
 from db.uow import UnitOfWork
 from services import idempotent_requests
 from services.card_turns import Refused, card_turns
@@ -166,7 +165,7 @@ Render = Callable[[str, AccrualResult], dict[str, Any]]
 async def _open_for_till(
     session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, store_id: int,
     receipt_id: str,
-) -> StoredResponse | tuple[Card, PurchaseSeen | None]:
+) -> StoredResponse | tuple[Card, repo.PurchaseSeen | None]:
     """The response stored for the till's request, or the card it names, locked, with the
     purchase's look-ups when they came with the lock."""
     till = None
