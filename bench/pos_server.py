@@ -13,6 +13,7 @@ import time
 from aiohttp import web
 
 from bench.harness import peak_rss_mib
+from bot import gc_tuning
 from bot.app import build_context, build_web_app
 from bot.settings import Settings
 
@@ -24,6 +25,7 @@ async def serve(url: str) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
+    gc_tuning.tune_for_serving()  # as `bot.runners.run` does once it serves
     print(site._server.sockets[0].getsockname()[1], flush=True)  # type: ignore[union-attr]
     cpu = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

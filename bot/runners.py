@@ -9,6 +9,7 @@ import signal
 
 from aiohttp import web
 
+from bot import gc_tuning
 from bot.app import Application, bot_api_base, build_application
 from bot.notifier import TelegramNotifier
 from bot.redis import RedisUpdateDeduplicator
@@ -112,6 +113,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         log.info("bot started (%s) against %s", "webhook" if webhook else "polling", bot_api_base(settings))
         scheduler = build_scheduler(app.context, TelegramNotifier(app.bot))
         scheduler.start()
+        gc_tuning.tune_for_serving()
         await stop.wait()
     finally:
         if scheduler is not None:
