@@ -64,7 +64,11 @@ class EngineCache(Generic[T]):
         return await self._load(engine, load, key, loads)
 
     async def _load(
-        self, engine: AsyncEngine, load: Callable[[], Awaitable[T]], key: Hashable, loads: dict[Hashable, asyncio.Future[T]]
+        self,
+        engine: AsyncEngine,
+        load: Callable[[], Awaitable[T]],
+        key: Hashable,
+        loads: dict[Hashable, asyncio.Future[T]],
     ) -> T:
         running: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         loads[key] = running

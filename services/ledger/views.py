@@ -42,14 +42,13 @@ class BalanceView:
     to_next_level_kopecks: int | None
 
 
-# Built once: the balance is the most asked-for screen (benchmark 1).
-_CARD_WITH_PIN = (
-    select(Card, Customer.pinned_level_id)
+# Built once: the balance is the most asked-for screen (benchmark 1). One statement: the card with
+# its owner's level pin, once per lot still holding points (once with no lot when none does).
+_CARD_WITH_LIVE_LOTS = (
+    select(Card, Customer.pinned_level_id, Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining)
     .outerjoin(Customer, Customer.id == Card.customer_id)
+    .outerjoin(Lot, and_(Lot.card_id == Card.id, Lot.status.in_(("pending", "active")), Lot.remaining > 0))
     .where(Card.id == bindparam("card_id"))
-)
-_LIVE_LOTS = select(Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining).where(
-    Lot.card_id == bindparam("card_id"), Lot.status.in_(("pending", "active")), Lot.remaining > 0
 )
 
 
@@ -57,14 +56,14 @@ async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceVie
     settings = await get_settings(uow)
 
     async def work(session: AsyncSession) -> BalanceView:
-        found = (await session.execute(_CARD_WITH_PIN, {"card_id": card_id})).first()
-        if found is None:
+        rows = (await session.execute(_CARD_WITH_LIVE_LOTS, {"card_id": card_id})).all()
+        if not rows:
             raise CardNotFound(card_id=card_id)
-        card, pinned_level_id = found
+        card, pinned_level_id = rows[0][:2]
         if card.customer_id is not None:
             await remember_pin(session, card.customer_id, pinned_level_id)
-        # Every lot still holding points, in one read: pending ones by unlock date, active ones by expiry.
-        live = (await session.execute(_LIVE_LOTS, {"card_id": card_id})).all()
+        # Pending lots by unlock date, active ones by expiry.
+        live = [row[2:] for row in rows if row[2] is not None]
         pending: dict[datetime, int] = {}
         for status, available_at, _, remaining in live:
             if status == "pending":
