@@ -24,6 +24,7 @@ from handlers.telegram import (
     staff,
     start,
 )
+from handlers.telegram.gates import gated
 
 
 def get_routers() -> list[Router]:
@@ -32,12 +33,18 @@ def get_routers() -> list[Router]:
         errors.get_router(),
         # Before any router that may take an update: its outer middleware marks writers reachable.
         reachability.get_router(),
-        # Staff first: the invite deep link beats the customer /start, staff commands beat catch-alls.
-        *staff.get_routers(),
-        broadcast.get_router(),
-        outbox_admin.get_router(),
-        family.get_deep_link_router(),  # `/start family-<code>` before the customer /start
-        start.get_router(),
+        # Routers that take only their commands and dialog answers, behind one gate (gates.py).
+        gated(
+            "commands-and-dialogs",
+            [
+                # Staff first: the invite deep link beats the customer /start, staff commands beat catch-alls.
+                *staff.get_routers(),
+                broadcast.get_router(),
+                outbox_admin.get_router(),
+                family.get_deep_link_router(),  # `/start family-<code>` before the customer /start
+                start.get_router(),
+            ],
+        ),
         family.attach_to_registration(registration.get_router()),  # joins an invite after registering
         card.get_router(),
         balance.get_router(),
