@@ -11,6 +11,10 @@ Two savings on every use case (benchmark 1 found them at a quarter of an update'
   first statement; this module then retries a read, and a write whose `work` had not finished (so
   nothing can have been committed). A connection lost during COMMIT itself is not retried: whether
   the commit happened is unknown, and the caller's idempotency key is what makes a retry safe.
+
+`uow.read_rows(fn)` is `read` on a connection instead of a session, for the reads every update
+makes and which build their views from plain rows: a session and mapped objects cost more than the
+statement itself (benchmark 1: who is speaking went from 0.5 to 0.3 ms of CPU).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import SQLITE_BEGIN_OPTION
 
@@ -48,8 +52,8 @@ class UnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgres else engine
-        self._read = async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgres else engine
+        self._read = async_sessionmaker(self._reader, expire_on_commit=False, autoflush=False)
         writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
 
@@ -79,10 +83,24 @@ class UnitOfWork:
         raise AssertionError("unreachable")
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async def in_session() -> T:
+            async with self._read() as session, session.begin():
+                return await work(session)
+
+        return await self._retried_read(in_session)
+
+    async def read_rows(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async def on_connection() -> T:
+            async with self._reader.connect() as connection:
+                return await work(connection)
+
+        return await self._retried_read(on_connection)
+
+    @staticmethod
+    async def _retried_read(attempt_once: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with self._read() as session, session.begin():
-                    return await work(session)
+                return await attempt_once()
             except DBAPIError as exc:
                 if attempt == MAX_ATTEMPTS or not (_is_transient(exc) or _is_lost_connection(exc)):
                     raise

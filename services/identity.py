@@ -1,21 +1,23 @@
 """Who is speaking: the customer and the staff member behind a Telegram account, in one read.
 
-Every update asks this first, so it is one statement: the customer with their own primary card,
-and the staff member with their store's code, each outer-joined to the Telegram id (the family-card
-fallback costs a second only for a customer without a card of their own)."""
+Every update asks this first, so it is one statement on a connection, without a session (see
+db/uow.py): the customer with their own primary card and the staff member with their store's code,
+each outer-joined to the Telegram id, selected as the views' fields. The family-card fallback costs
+a second read only for a customer without a card of their own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, and_, bindparam, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Card, Customer, Staff, Store
 from db.uow import UnitOfWork
 from services.cards import card_for_customer
-from services.customers import CustomerView, view_of
-from services.staff import StaffView, staff_view_of
+from services.customers import CustomerView
+from services.staff import StaffView
 
 
 @dataclass(frozen=True)
@@ -36,33 +38,55 @@ _OWN_PRIMARY_CARD = (
 
 # Built once: every update runs it, and building the expression cost as much as running it.
 _ME = select(literal_column("1").label("me")).subquery("me")  # the one row the rest joins to
+# The views' fields under their own names: a field a view shares with its table is that column.
+_CUSTOMER_FIELDS = {
+    "card_number": Card.number,
+    "card_id": Card.id,
+    **{field.name: getattr(Customer, field.name) for field in fields(CustomerView) if hasattr(Customer, field.name)},
+}
+_STAFF_FIELDS = {
+    "store_code": Store.code,
+    **{f.name: getattr(Staff, f.name) for f in fields(StaffView) if f.name != "store_code"},
+}
 _WHO = (
-    select(Customer, Card, Staff, Store.code)
-    .select_from(_ME)
-    .outerjoin(
-        Customer, and_(Customer.telegram_id == bindparam("telegram_id"), Customer.deleted_at.is_(None))
+    select(
+        *(column.label(f"customer_{name}") for name, column in _CUSTOMER_FIELDS.items()),
+        *(column.label(f"staff_{name}") for name, column in _STAFF_FIELDS.items()),
     )
+    .select_from(_ME)
+    .outerjoin(Customer, and_(Customer.telegram_id == bindparam("telegram_id"), Customer.deleted_at.is_(None)))
     .outerjoin(Card, Card.id == _OWN_PRIMARY_CARD)
     .outerjoin(Staff, Staff.telegram_id == bindparam("telegram_id"))
     .outerjoin(Store, Store.id == Staff.store_id)
 )
 
 
-async def _customer(session: AsyncSession, customer: Customer | None, card: Card | None) -> CustomerView | None:
-    if customer is None:
+def _customer(row: Row[Any]) -> CustomerView | None:
+    values = {name: row._mapping[f"customer_{name}"] for name in _CUSTOMER_FIELDS}
+    if values["id"] is None:
         return None
-    return view_of(customer, card if card is not None else await card_for_customer(session, customer.id))
+    values["notification_optouts"] = tuple(values["notification_optouts"] or ())
+    return CustomerView(**values, masked=False)
 
 
-def _staff(member: Staff | None, store_code: str | None) -> StaffView | None:
-    if member is None or not member.active:
+def _staff(row: Row[Any]) -> StaffView | None:
+    values = {name: row._mapping[f"staff_{name}"] for name in _STAFF_FIELDS}
+    if values["id"] is None or not values["active"]:
         return None
-    return staff_view_of(member, store_code)
+    return StaffView(**values)
 
 
 async def identify(uow: UnitOfWork, telegram_id: int) -> Identity:
-    async def work(session: AsyncSession) -> Identity:
-        customer, card, member, store_code = (await session.execute(_WHO, {"telegram_id": telegram_id})).one()
-        return Identity(customer=await _customer(session, customer, card), staff=_staff(member, store_code))
+    async def work(connection: AsyncConnection) -> Row[Any]:
+        return (await connection.execute(_WHO, {"telegram_id": telegram_id})).one()
 
-    return await uow.read(work)
+    row = await uow.read_rows(work)
+    customer, staff = _customer(row), _staff(row)
+    if customer is not None and customer.card_id is None:
+        customer = await _with_family_card(uow, customer)
+    return Identity(customer=customer, staff=staff)
+
+
+async def _with_family_card(uow: UnitOfWork, customer: CustomerView) -> CustomerView:
+    card = await uow.read(lambda session: card_for_customer(session, customer.id))
+    return customer if card is None else replace(customer, card_number=card.number, card_id=card.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.engine import create_engine
 from db.models import Store
@@ -42,9 +42,14 @@ async def test_reads_and_writes_go_on_after_the_server_dropped_every_connection(
         async def count_stores(session: AsyncSession) -> int:
             return int((await session.execute(select(func.count()).select_from(Store))).scalar_one())
 
+        async def count_stores_on(connection: AsyncConnection) -> int:
+            return int((await connection.execute(select(func.count()).select_from(Store))).scalar_one())
+
         assert await uow.read(count_stores) == 0
         await _drop_pooled_connection(uow, PG_URL)
         assert await uow.read(count_stores) == 0
+        await _drop_pooled_connection(uow, PG_URL)
+        assert await uow.read_rows(count_stores_on) == 0
 
         await stores.add_store(uow, clock, code="S1", name="One", actor="test")
         await _drop_pooled_connection(uow, PG_URL)
