@@ -71,10 +71,18 @@ def invalidate_cache(uow: UnitOfWork | None = None) -> None:
     _table_cache.invalidate(None if uow is None else uow.engine)
 
 
+async def level_table_of(uow: UnitOfWork) -> LevelTable:
+    """The cached table for a use case that reads without a session (see services/engine_cache.py)."""
+    return await _table_cache.get_or_load(uow.engine, lambda: uow.read(_load_table))
+
+
 async def ladder(session: AsyncSession, group_id: int | None) -> list[LevelInfo]:
+    return _rungs(await level_table(session), group_id)
+
+
+def _rungs(table: LevelTable, group_id: int | None) -> list[LevelInfo]:
     """The rungs that apply to a card of `group_id`, lowest threshold first: the group's own
     ladder when it has one, else the default ladder."""
-    table = await level_table(session)
     return table.ladders.get(group_id) or table.ladders.get(None, [])
 
 
@@ -118,14 +126,19 @@ async def card_level(session: AsyncSession, card: Card, purchases_kopecks: int |
     """The level `card` has (or would have with `purchases_kopecks`), and the way to the next."""
     purchases = card.purchases_kopecks if purchases_kopecks is None else purchases_kopecks
     pinned = await _pinned_level(session, card)
+    return level_in(await level_table(session), pinned, card.group_id, purchases)
+
+
+def level_in(table: LevelTable, pinned: LevelInfo | None, group_id: int | None, purchases_kopecks: int) -> CardLevel:
+    """The level a card of `group_id` with these purchases has, unless its owner's level is pinned."""
     if pinned is not None:
         return CardLevel(pinned, True, None, None)
-    rungs = await ladder(session, card.group_id)
-    current = rung_for(rungs, purchases)
+    rungs = _rungs(table, group_id)
+    current = rung_for(rungs, purchases_kopecks)
     higher = [r for r in rungs if r.threshold_kopecks > current.threshold_kopecks]
     if not higher:
         return CardLevel(current, False, None, None)
-    return CardLevel(current, False, higher[0], higher[0].threshold_kopecks - purchases)
+    return CardLevel(current, False, higher[0], higher[0].threshold_kopecks - purchases_kopecks)
 
 
 async def refresh_card_level(session: AsyncSession, card: Card) -> tuple[int | None, CardLevel]:

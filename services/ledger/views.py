@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Allocation, Card, Customer, Lot, Operation, Store
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import BadCursor, CardNotFound, ValidationFailed
-from services.levels import card_level, remember_pin
+from services.levels import level_in, level_table_of
 from services.program import get_settings
 
 
@@ -42,10 +44,14 @@ class BalanceView:
     to_next_level_kopecks: int | None
 
 
-# Built once: the balance is the most asked-for screen (benchmark 1). One statement: the card with
-# its owner's level pin, once per lot still holding points (once with no lot when none does).
+# Built once: the balance is the most asked-for screen (benchmark 1). One statement on a connection
+# (see db/uow.py): the card with its owner's level pin, once per lot still holding points (once
+# with no lot when none does).
 _CARD_WITH_LIVE_LOTS = (
-    select(Card, Customer.pinned_level_id, Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining)
+    select(
+        Card.id, Card.number, Card.balance, Card.pending, Card.debt, Card.group_id, Card.purchases_kopecks,
+        Customer.pinned_level_id, Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining,
+    )
     .outerjoin(Customer, Customer.id == Card.customer_id)
     .outerjoin(Lot, and_(Lot.card_id == Card.id, Lot.status.in_(("pending", "active")), Lot.remaining > 0))
     .where(Card.id == bindparam("card_id"))
@@ -55,49 +61,49 @@ _CARD_WITH_LIVE_LOTS = (
 async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceView:
     settings = await get_settings(uow)
 
-    async def work(session: AsyncSession) -> BalanceView:
-        rows = (await session.execute(_CARD_WITH_LIVE_LOTS, {"card_id": card_id})).all()
-        if not rows:
-            raise CardNotFound(card_id=card_id)
-        card, pinned_level_id = rows[0][:2]
-        if card.customer_id is not None:
-            await remember_pin(session, card.customer_id, pinned_level_id)
-        # Pending lots by unlock date, active ones by expiry.
-        live = [row[2:] for row in rows if row[2] is not None]
-        pending: dict[datetime, int] = {}
-        for status, available_at, _, remaining in live:
-            if status == "pending":
-                pending[available_at] = pending.get(available_at, 0) + remaining
-        unlocks = tuple(PendingUnlock(at, points) for at, points in sorted(pending.items()))
-        expiring = sorted((expires_at, remaining) for status, _, expires_at, remaining in live
-                          if status == "active" and expires_at is not None)
-        expiring_at: datetime | None = None
-        expiring_points = 0
-        if expiring:
-            first = expiring[0][0]
-            day = first.astimezone(settings.tz).date()
-            expiring_at = first
-            expiring_points = sum(remaining for at, remaining in expiring if at.astimezone(settings.tz).date() == day)
-        level = await card_level(session, card)
-        return BalanceView(
-            card_id=card.id,
-            card_number=card.number,
-            mode=settings.mode,
-            available=card.balance,
-            pending=card.pending,
-            pending_unlocks=unlocks,
-            debt=card.debt,
-            expiring_points=expiring_points,
-            expiring_at=expiring_at,
-            level_code=level.level.code,
-            level_name=level.level.name,
-            level_percent_bp=level.level.percent_bp,
-            level_pinned=level.pinned,
-            next_level_code=None if level.next_level is None else level.next_level.code,
-            to_next_level_kopecks=level.to_next_kopecks,
-        )
+    async def work(connection: AsyncConnection) -> Sequence[Any]:
+        return (await connection.execute(_CARD_WITH_LIVE_LOTS, {"card_id": card_id})).all()
 
-    return await uow.read(work)
+    rows = await uow.read_rows(work)
+    if not rows:
+        raise CardNotFound(card_id=card_id)
+    card = rows[0]
+    # Pending lots by unlock date, active ones by expiry.
+    live = [row for row in rows if row.status is not None]
+    pending: dict[datetime, int] = {}
+    for lot in live:
+        if lot.status == "pending":
+            pending[lot.available_at] = pending.get(lot.available_at, 0) + lot.remaining
+    unlocks = tuple(PendingUnlock(at, points) for at, points in sorted(pending.items()))
+    expiring = sorted((lot.expires_at, lot.remaining) for lot in live
+                      if lot.status == "active" and lot.expires_at is not None)
+    expiring_at: datetime | None = None
+    expiring_points = 0
+    if expiring:
+        first = expiring[0][0]
+        day = first.astimezone(settings.tz).date()
+        expiring_at = first
+        expiring_points = sum(remaining for at, remaining in expiring if at.astimezone(settings.tz).date() == day)
+    table = await level_table_of(uow)
+    pinned = None if card.pinned_level_id is None else table.by_id[card.pinned_level_id]
+    level = level_in(table, pinned, card.group_id, card.purchases_kopecks)
+    return BalanceView(
+        card_id=card.id,
+        card_number=card.number,
+        mode=settings.mode,
+        available=card.balance,
+        pending=card.pending,
+        pending_unlocks=unlocks,
+        debt=card.debt,
+        expiring_points=expiring_points,
+        expiring_at=expiring_at,
+        level_code=level.level.code,
+        level_name=level.level.name,
+        level_percent_bp=level.level.percent_bp,
+        level_pinned=level.pinned,
+        next_level_code=None if level.next_level is None else level.next_level.code,
+        to_next_level_kopecks=level.to_next_kopecks,
+    )
 
 
 @dataclass(frozen=True)
