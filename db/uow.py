@@ -12,9 +12,10 @@ Two savings on every use case (benchmark 1 found them at a quarter of an update'
   nothing can have been committed). A connection lost during COMMIT itself is not retried: whether
   the commit happened is unknown, and the caller's idempotency key is what makes a retry safe.
 
-`uow.read_rows(fn)` is `read` on a connection instead of a session, for the reads every update
-makes and which build their views from plain rows: a session and mapped objects cost more than the
-statement itself (benchmark 1: who is speaking went from 0.5 to 0.3 ms of CPU).
+`uow.read_rows(fn)` is `read` on a connection instead of a session, for the hottest reads, which
+build their views from plain rows (who is speaking, read by every update, and the balance): a
+session and mapped objects cost more than the statement itself (benchmark 1: who is speaking went
+from 0.5 to 0.3 ms of CPU).
 """
 
 from __future__ import annotations
