@@ -12,7 +12,7 @@ of an update (benchmark 1, measured with `gc.callbacks`).
   affected: most objects are freed by reference counting; the threshold only delays reclaiming
   reference cycles.
 
-Reference cycles are still collected, so a leak stays a leak and is not hidden."""
+Cycles made after start-up are still collected; only what existed at start-up is exempt."""
 
 from __future__ import annotations
 
