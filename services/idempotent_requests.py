@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,10 +41,19 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check(row: IdempotentRequest, key: str, expected_hash: str) -> StoredResponse:
-    if row.request_hash != expected_hash:
+def _check(stored: Mapping[str, Any], key: str, expected_hash: str) -> StoredResponse:
+    """The response in a stored row's values, or IdempotencyConflict when it was for another body."""
+    if stored["request_hash"] != expected_hash:
         raise IdempotencyConflict(key=key)
-    return StoredResponse(row.status_code, dict(row.response), replayed=True)
+    return StoredResponse(stored["status_code"], dict(stored["response"]), replayed=True)
+
+
+def _values(now: datetime, key: str, expected_hash: str, status_code: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now}
+
+
+def _of(row: IdempotentRequest) -> dict[str, Any]:
+    return {"request_hash": row.request_hash, "status_code": row.status_code, "response": row.response}
 
 
 _TABLE: Table = IdempotentRequest.__table__  # type: ignore[assignment]
@@ -67,12 +77,10 @@ def known_in(
     transaction stores at its COMMIT (`save_at_commit`: a till's retry in the same batch of
     services/card_turns.py) counts as stored."""
     if row is not None:
-        return _check(row, key, expected_hash)
+        return _check(_of(row), key, expected_hash)
     for values in pending_rows(session, _TABLE):
         if values["key"] == key:
-            if values["request_hash"] != expected_hash:
-                raise IdempotencyConflict(key=key)
-            return StoredResponse(values["status_code"], dict(values["response"]), replayed=True)
+            return _check(values, key, expected_hash)
     return None
 
 
@@ -80,15 +88,13 @@ async def save_in(
     session: AsyncSession, now: datetime, *, key: str, expected_hash: str, status_code: int, body: dict[str, Any]
 ) -> StoredResponse:
     """Store the response unless another request stored one first; return the one that is stored."""
-    values = {
-        "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
-    }
+    values = _values(now, key, expected_hash, status_code, body)
     result = await session.execute(insert_or_skip(session, _TABLE, conflict=("key",)), values)
     if changed_rows(result) == 1:
         return StoredResponse(status_code, body, replayed=False)
     row = await _row(session, key)
     assert row is not None
-    return _check(row, key, expected_hash)
+    return _check(_of(row), key, expected_hash)
 
 
 def save_at_commit(
@@ -99,10 +105,7 @@ def save_at_commit(
     (db/commit_rows.py); until then `known_in` finds it in this transaction, and one stored
     meanwhile by another fails the COMMIT with IntegrityError, after which the caller's retry
     finds and returns it."""
-    values = {
-        "key": key, "request_hash": expected_hash, "status_code": status_code, "response": body, "created_at": now
-    }
-    add_at_commit(session, _TABLE, [values])
+    add_at_commit(session, _TABLE, [_values(now, key, expected_hash, status_code, body)])
     return StoredResponse(status_code, body, replayed=False)
 
 

@@ -50,6 +50,10 @@ class LevelTable:
     by_id: dict[int, LevelInfo]
     ladders: dict[int | None, list[LevelInfo]]  # group id (None: the default ladder) -> rungs, lowest first
 
+    def pinned(self, level_id: int | None) -> LevelInfo | None:
+        """The level a `customers.pinned_level_id` names (None: no pin)."""
+        return None if level_id is None else self.by_id[level_id]
+
 
 _table_cache: EngineCache[LevelTable] = EngineCache(CACHE_TTL_SECONDS)
 
@@ -111,7 +115,7 @@ async def remember_pin(session: AsyncSession, customer_id: int, pinned_level_id:
     """Seed this transaction's pin lookup with a `customers.pinned_level_id` the caller has just
     read along with something else, saving `card_level` its own query."""
     table = await level_table(session)
-    session.info[("levels.pinned", customer_id)] = None if pinned_level_id is None else table.by_id[pinned_level_id]
+    session.info[("levels.pinned", customer_id)] = table.pinned(pinned_level_id)
 
 
 _PIN = select(Customer.pinned_level_id).where(Customer.id == bindparam("customer_id"))
@@ -119,7 +123,7 @@ _PIN = select(Customer.pinned_level_id).where(Customer.id == bindparam("customer
 
 async def _load_pinned_level(session: AsyncSession, customer_id: int) -> LevelInfo | None:
     level_id = (await session.execute(_PIN, {"customer_id": customer_id})).scalar_one_or_none()
-    return None if level_id is None else (await level_table(session)).by_id[level_id]
+    return (await level_table(session)).pinned(level_id)
 
 
 async def card_level(session: AsyncSession, card: Card, purchases_kopecks: int | None = None) -> CardLevel:

@@ -85,8 +85,7 @@ async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceVie
         expiring_at = first
         expiring_points = sum(remaining for at, remaining in expiring if at.astimezone(settings.tz).date() == day)
     table = await level_table_of(uow)
-    pinned = None if card.pinned_level_id is None else table.by_id[card.pinned_level_id]
-    level = level_in(table, pinned, card.group_id, card.purchases_kopecks)
+    level = level_in(table, table.pinned(card.pinned_level_id), card.group_id, card.purchases_kopecks)
     return BalanceView(
         card_id=card.id,
         card_number=card.number,
