@@ -28,6 +28,7 @@ from handlers.telegram import get_routers
 from handlers.telegram.commands import set_customer_commands
 from handlers.telegram.inline_filters import run_filters_inline
 from handlers.telegram.middlewares import CommandEndsDialog, IdentityMiddleware
+from handlers.telegram.reachability import ReachableAgainMiddleware
 from handlers.telegram.throttling import ThrottlingMiddleware
 from locales import translator
 from services.clock import Clock, SystemClock
@@ -75,6 +76,9 @@ def build_dispatcher(
     dispatcher.message.outer_middleware(identity)
     dispatcher.message.outer_middleware(CommandEndsDialog())
     dispatcher.callback_query.outer_middleware(identity)
+    reachable_again = ReachableAgainMiddleware()  # needs the customer the identity middleware found
+    dispatcher.message.outer_middleware(reachable_again)
+    dispatcher.callback_query.outer_middleware(reachable_again)
     dispatcher.edited_message.outer_middleware(identity)
     dispatcher.my_chat_member.outer_middleware(identity)
     dispatcher.include_routers(*get_routers())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, BigInteger, Subquery, Table, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -35,3 +35,18 @@ def _insert_or_skip(postgres: bool, table: Table, conflict: tuple[str, ...], ret
     insert = postgresql.insert if postgres else sqlite.insert
     stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
+
+
+def key_table(dialect: str, name: str) -> Subquery:
+    """A one-column table (`key`) of the integers bound as `keys`: the keys of a batched read
+    (`UnitOfWork.read_batched`), so one statement answers for all of them. One statement text for
+    any number of keys (an expanding IN would be a new prepared statement per count): PostgreSQL
+    unnests an array, SQLite reads a JSON list."""
+    if dialect == "postgresql":
+        keys = func.unnest(bindparam("keys", type_=postgresql.ARRAY(BigInteger)))
+        return select(keys.label("key")).subquery(name)
+    return (
+        select(literal_column("value").label("key"))
+        .select_from(func.json_each(bindparam("keys", type_=JSON)))
+        .subquery(name)
+    )

@@ -1,18 +1,21 @@
 """Who is speaking: the customer and the staff member behind a Telegram account, in one read.
 
-Every update asks this first, so it is one statement on a connection, without a session (see
-db/uow.py): the customer with their own primary card and the staff member with their store's code,
-each outer-joined to the Telegram id, selected as the views' fields. The family-card fallback costs
-a second read only for a customer without a card of their own."""
+Every update asks this first, so it is one statement on a connection, without a session, shared by
+the updates handled at the same moment (`UnitOfWork.read_batched`): the customer with their own
+primary card and the staff member with their store's code, each outer-joined to the Telegram ids,
+selected as the views' fields. The family-card fallback costs a second read only for a customer
+without a card of their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, literal_column, select
+from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.dialects import key_table
 from db.models import Card, Customer, Staff, Store
 from db.uow import UnitOfWork
 from services.cards import card_for_customer
@@ -36,8 +39,6 @@ _OWN_PRIMARY_CARD = (
 )
 
 
-# Built once: every update runs it, and building the expression cost as much as running it.
-_ME = select(literal_column("1").label("me")).subquery("me")  # the one row the rest joins to
 # The views' fields under their own names: a field a view shares with its table is that column.
 _CUSTOMER_FIELDS = {
     "card_number": Card.number,
@@ -48,17 +49,24 @@ _STAFF_FIELDS = {
     "store_code": Store.code,
     **{f.name: getattr(Staff, f.name) for f in fields(StaffView) if f.name != "store_code"},
 }
-_WHO = (
-    select(
-        *(column.label(f"customer_{name}") for name, column in _CUSTOMER_FIELDS.items()),
-        *(column.label(f"staff_{name}") for name, column in _STAFF_FIELDS.items()),
+
+
+@cache
+def _who(dialect: str) -> Select[Any]:
+    """Built once per database: every update runs it, and building it cost as much as running it."""
+    me = key_table(dialect, "me")  # the Telegram ids asked for, a row each
+    return (
+        select(
+            me.c.key,
+            *(column.label(f"customer_{name}") for name, column in _CUSTOMER_FIELDS.items()),
+            *(column.label(f"staff_{name}") for name, column in _STAFF_FIELDS.items()),
+        )
+        .select_from(me)
+        .outerjoin(Customer, and_(Customer.telegram_id == me.c.key, Customer.deleted_at.is_(None)))
+        .outerjoin(Card, Card.id == _OWN_PRIMARY_CARD)
+        .outerjoin(Staff, Staff.telegram_id == me.c.key)
+        .outerjoin(Store, Store.id == Staff.store_id)
     )
-    .select_from(_ME)
-    .outerjoin(Customer, and_(Customer.telegram_id == bindparam("telegram_id"), Customer.deleted_at.is_(None)))
-    .outerjoin(Card, Card.id == _OWN_PRIMARY_CARD)
-    .outerjoin(Staff, Staff.telegram_id == bindparam("telegram_id"))
-    .outerjoin(Store, Store.id == Staff.store_id)
-)
 
 
 def _customer(row: Row[Any]) -> CustomerView | None:
@@ -76,11 +84,15 @@ def _staff(row: Row[Any]) -> StaffView | None:
     return StaffView(**values)
 
 
-async def identify(uow: UnitOfWork, telegram_id: int) -> Identity:
-    async def work(connection: AsyncConnection) -> Row[Any]:
-        return (await connection.execute(_WHO, {"telegram_id": telegram_id})).one()
+async def _who_are(connection: AsyncConnection, telegram_ids: list[int]) -> list[Row[Any]]:
+    # Telegram ids are unique among customers and among staff: one row per id.
+    result = await connection.execute(_who(connection.dialect.name), {"keys": telegram_ids})
+    rows = {row.key: row for row in result}
+    return [rows[telegram_id] for telegram_id in telegram_ids]
 
-    row = await uow.read_rows(work)
+
+async def identify(uow: UnitOfWork, telegram_id: int) -> Identity:
+    row = await uow.read_batched(_who_are, telegram_id)
     customer, staff = _customer(row), _staff(row)
     if customer is not None and customer.card_id is None:
         customer = await _with_family_card(uow, customer)

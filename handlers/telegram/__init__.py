@@ -28,11 +28,10 @@ from handlers.telegram.gates import gated
 
 
 def get_routers() -> list[Router]:
-    """Order matters: specific features first, the catch-all registration prompt last."""
+    """Order matters: specific features first, the catch-all for messages and buttons after them,
+    then the routers that take neither (a message never visits them: each visit costs every
+    update that reaches it, benchmark 1)."""
     return [
-        errors.get_router(),
-        # Before any router that may take an update: its outer middleware marks writers reachable.
-        reachability.get_router(),
         # Routers that take only their commands and dialog answers, behind one gate (gates.py).
         gated(
             "commands-and-dialogs",
@@ -57,6 +56,8 @@ def get_routers() -> list[Router]:
         links.get_router(),
         linktypes.get_router(),
         family.get_router(),
-        # The catch-all for strangers and stale buttons: must stay LAST.
+        # The catch-all for strangers and stale buttons: LAST of the routers taking messages or buttons.
         fallback.get_router(),
+        reachability.get_router(),  # blocking and unblocking the bot (my_chat_member)
+        errors.get_router(),  # errors raised by any handler above
     ]

@@ -33,12 +33,10 @@ class ReachableAgainMiddleware(BaseMiddleware):
 
 
 def get_router() -> Router:
-    """Register early (right after the error router): its outer middleware must see every update
-    before another router takes it."""
+    """Blocking and unblocking. A message or button press proving a customer reachable again is
+    `ReachableAgainMiddleware`, on the dispatcher after who is speaking (bot/app.py): it must see
+    every message and button press before a router takes it."""
     router = Router(name="reachability")
-    middleware = ReachableAgainMiddleware()
-    router.message.outer_middleware(middleware)
-    router.callback_query.outer_middleware(middleware)
 
     @router.my_chat_member()
     async def membership(event: ChatMemberUpdated, uow: UnitOfWork) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Executable, Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.dialects import key_table
 from db.models import Allocation, Card, Customer, Lot, Operation, Store
 from db.uow import UnitOfWork
 from services.clock import Clock
@@ -44,27 +45,35 @@ class BalanceView:
     to_next_level_kopecks: int | None
 
 
-# Built once: the balance is the most asked-for screen (benchmark 1). One statement on a connection
-# (see db/uow.py): the card with its owner's level pin, once per lot still holding points (once
-# with no lot when none does).
-_CARD_WITH_LIVE_LOTS = (
-    select(
-        Card.id, Card.number, Card.balance, Card.pending, Card.debt, Card.group_id, Card.purchases_kopecks,
-        Customer.pinned_level_id, Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining,
+@cache
+def _cards_with_live_lots(dialect: str) -> Executable:
+    """The balance is the most asked-for screen (benchmark 1): one statement on a connection, shared
+    by the balances asked for at the same moment (`UnitOfWork.read_batched`), built once per
+    database. Each card with its owner's level pin, once per lot still holding points (once with no
+    lot when none does)."""
+    asked = key_table(dialect, "asked")
+    return (
+        select(
+            Card.id, Card.number, Card.balance, Card.pending, Card.debt, Card.group_id, Card.purchases_kopecks,
+            Customer.pinned_level_id, Lot.status, Lot.available_at, Lot.expires_at, Lot.remaining,
+        )
+        .join(asked, asked.c.key == Card.id)
+        .outerjoin(Customer, Customer.id == Card.customer_id)
+        .outerjoin(Lot, and_(Lot.card_id == Card.id, Lot.status.in_(("pending", "active")), Lot.remaining > 0))
     )
-    .outerjoin(Customer, Customer.id == Card.customer_id)
-    .outerjoin(Lot, and_(Lot.card_id == Card.id, Lot.status.in_(("pending", "active")), Lot.remaining > 0))
-    .where(Card.id == bindparam("card_id"))
-)
+
+
+async def _cards_rows(connection: AsyncConnection, card_ids: list[int]) -> list[list[Row[Any]]]:
+    result = await connection.execute(_cards_with_live_lots(connection.dialect.name), {"keys": card_ids})
+    rows: dict[int, list[Row[Any]]] = {}
+    for row in result:
+        rows.setdefault(row.id, []).append(row)
+    return [rows.get(card_id, []) for card_id in card_ids]
 
 
 async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceView:
     settings = await get_settings(uow)
-
-    async def work(connection: AsyncConnection) -> Sequence[Any]:
-        return (await connection.execute(_CARD_WITH_LIVE_LOTS, {"card_id": card_id})).all()
-
-    rows = await uow.read_rows(work)
+    rows = await uow.read_batched(_cards_rows, card_id)
     if not rows:
         raise CardNotFound(card_id=card_id)
     card = rows[0]
@@ -75,8 +84,9 @@ async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceVie
         if lot.status == "pending":
             pending[lot.available_at] = pending.get(lot.available_at, 0) + lot.remaining
     unlocks = tuple(PendingUnlock(at, points) for at, points in sorted(pending.items()))
-    expiring = sorted((lot.expires_at, lot.remaining) for lot in live
-                      if lot.status == "active" and lot.expires_at is not None)
+    expiring = sorted(
+        (lot.expires_at, lot.remaining) for lot in live if lot.status == "active" and lot.expires_at is not None
+    )
     expiring_at: datetime | None = None
     expiring_points = 0
     if expiring:
