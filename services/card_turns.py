@@ -49,9 +49,21 @@ class Refused(Exception):
         self.error = error
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """What a write reads first, read for all the writes of its batch at once: `read(session, asks)`
+    runs in the batch's transaction before any of its writes, with the asks of the writes that
+    share it, and leaves its answers where the writes' own reads find them (see
+    repositories/ledger.py::lock_cards_for_till). A write running alone reads for itself."""
+
+    read: Callable[[AsyncSession, list[Any]], Awaitable[None]]
+    ask: Any
+
+
 @dataclass
 class _Write(Generic[T]):
     work: Callable[[AsyncSession], Awaitable[T]]
+    ahead: Ahead | None = None
     done: asyncio.Future[T] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -61,10 +73,12 @@ class CardTurns:
         self._queues: dict[int, list[_Write[Any]]] = {}
         self._running: set[asyncio.Task[None]] = set()
 
-    async def write(self, uow: UnitOfWork, card: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def write(
+        self, uow: UnitOfWork, card: str, work: Callable[[AsyncSession], Awaitable[T]], *, ahead: Ahead | None = None
+    ) -> T:
         """Run `work` in a writing transaction on `card`'s turn (`card`: a number, or however the
         caller names it; writes naming one card in two ways may go down two lanes)."""
-        queued: _Write[T] = _Write(work)
+        queued: _Write[T] = _Write(work, ahead)
         lane = self.lane_of(card)
         queue = self._queues.get(lane)
         if queue is None:
@@ -108,6 +122,12 @@ async def _write_batch(uow: UnitOfWork, batch: list[_Write[Any]]) -> None:
     if len(batch) > 1:
 
         async def together(session: AsyncSession) -> list[Any]:
+            asks: dict[Callable[[AsyncSession, list[Any]], Awaitable[None]], list[Any]] = {}
+            for queued in batch:
+                if queued.ahead is not None:
+                    asks.setdefault(queued.ahead.read, []).append(queued.ahead.ask)
+            for read, asked in asks.items():
+                await read(session, asked)
             results: list[Any] = []
             for queued in batch:
                 try:

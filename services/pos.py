@@ -19,7 +19,7 @@ from db.models import Card, Customer
 from db.repositories import ledger as repo
 from db.uow import UnitOfWork
 from services import idempotent_requests
-from services.card_turns import Refused, card_turns
+from services.card_turns import Ahead, Refused, card_turns
 from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
@@ -162,6 +162,10 @@ async def quote_purchase(
 Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
+def _is_number(query: str) -> bool:
+    return query.isascii() and query.isdigit()
+
+
 async def _open_for_till(
     session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, store_id: int,
     receipt_id: str,
@@ -169,11 +173,8 @@ async def _open_for_till(
     """The response stored for the till's request, or the card it names, locked, with the
     purchase's look-ups when they came with the lock."""
     till = None
-    if query.isascii() and query.isdigit():  # a card number, the usual case: one statement
-        till = await repo.lock_card_for_till(
-            session, query, response_key=key, purchase_key=purchase_key(store_id, receipt_id),
-            store_id=store_id, receipt_id=receipt_id,
-        )
+    if _is_number(query):  # a card number, the usual case: one statement
+        till = await repo.lock_card_for_till(session, _ask(key, query, store_id, receipt_id))
     if till is None:  # a phone, or no such number
         stored = await idempotent_requests.find_in(session, key, request_hash)
         if stored is not None:
@@ -186,6 +187,10 @@ async def _open_for_till(
     if card.customer_id is not None:
         remember_contact_persons(session, card.customer_id, till.contact_persons)
     return card, till.seen
+
+
+def _ask(key: str, number: str, store_id: int, receipt_id: str) -> repo.TillAsk:
+    return repo.TillAsk(number, key, purchase_key(store_id, receipt_id), store_id, receipt_id)
 
 
 async def accrue_once(
@@ -225,4 +230,6 @@ async def accrue_once(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )
 
-    return await card_turns.write(uow, query, work)
+    # A card number, the usual case, is locked with the other purchases of its batch in one statement.
+    ahead = Ahead(repo.lock_cards_for_till, _ask(key, query, store_id, receipt_id)) if _is_number(query) else None
+    return await card_turns.write(uow, query, work, ahead=ahead)
