@@ -3,25 +3,30 @@ or refused conflicts, nothing after a rollback; a stored response known before i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.commit_rows import add_at_commit
-from db.models import IdempotentRequest, OutboxMessage, Store
+from db.commit_rows import RowChanged, add_at_commit, set_at_commit
+from db.models import Card, IdempotentRequest, OutboxMessage, Staff, Store
 from db.uow import UnitOfWork
 from services import idempotent_requests
 from services.clock import FrozenClock
 from services.errors import IdempotencyConflict
 from services.idempotent_requests import StoredResponse
+from tests.conftest import POSTGRES_ONLY
+from tests.ledger.helpers import make_card
 from tests.notifications.helpers import make_person
 
 RESPONSES: Table = IdempotentRequest.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+STORES: Table = Store.__table__  # type: ignore[assignment]
 UNIQUE = ("customer_id", "kind", "occasion")
 
 
@@ -35,6 +40,20 @@ def message(customer_id: int, occasion: str, now: datetime) -> dict[str, Any]:
         "payload": {"points": 100, "note": "кириллица \"quoted\""}, "status": "pending", "attempts": 0,
         "not_before": now, "broadcast_id": None, "created_at": now,
     }
+
+
+@contextmanager
+def statements(uow: UnitOfWork) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.lstrip())
+
+    event.listen(uow.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(uow.engine.sync_engine, "before_cursor_execute", count)
 
 
 async def stored(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
@@ -63,20 +82,37 @@ async def test_rows_of_several_tables_and_calls_go_with_the_commit(uow: UnitOfWo
     customer = await a_customer(uow, clock)
     now = clock.now()
 
-    async def work(session: AsyncSession) -> list[str]:
+    async def work(session: AsyncSession) -> None:
         add_at_commit(session, RESPONSES, [response("a", now)])
         add_at_commit(session, OUTBOX, [message(customer, "op:1", now), message(customer, "op:2", now)],
                       skip_conflicts_on=UNIQUE)
         add_at_commit(session, RESPONSES, [response("b", now, {"nested": [1, {"x": None}]})])
-        # Not there yet: nothing in the transaction reads them back.
-        return list((await session.execute(select(IdempotentRequest.key))).scalars())
 
-    assert await uow.write(work) == []
+    with statements(uow) as seen:
+        await uow.write(work)
+    assert len([s for s in seen if s.startswith(("WITH", "INSERT"))]) == (1 if uow.is_postgres else 2)
     assert await stored(uow) == {"a": {"k": "a"}, "b": {"nested": [1, {"x": None}]}}
     assert await outbox(uow) == [
         ("op:1", {"points": 100, "note": "кириллица \"quoted\""}, now),
         ("op:2", {"points": 100, "note": "кириллица \"quoted\""}, now),
     ]
+
+
+async def test_a_later_statement_of_the_transaction_sees_the_rows(uow: UnitOfWork, clock: FrozenClock) -> None:
+    now = clock.now()
+
+    async def work(session: AsyncSession) -> list[str]:
+        add_at_commit(session, RESPONSES, [response("a", now)])
+        return list((await session.execute(select(IdempotentRequest.key))).scalars())
+
+    assert await uow.write(work) == ["a"]
+
+    async def referenced_by_a_flush(session: AsyncSession) -> None:
+        add_at_commit(session, STORES, [{"id": 777, "code": "Y", "name": "Y", "created_at": now}])
+        session.add(Staff(telegram_id=5, name="Vera", role="cashier", store_id=777, created_at=now))
+        await session.flush()  # the store must be there first, or its foreign key refuses the staff row
+
+    await uow.write(referenced_by_a_flush)
 
 
 async def test_a_conflict_is_skipped_where_asked_and_refused_elsewhere(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -165,3 +201,39 @@ async def test_a_response_stored_at_commit_is_known_to_the_rest_of_its_transacti
         return await idempotent_requests.find_in(session, "api:R1", "h1")
 
     assert await uow.read(after_commit) == StoredResponse(201, {"points": 50}, replayed=True)
+
+
+CARDS: Table = Card.__table__  # type: ignore[assignment]
+
+
+async def amounts(uow: UnitOfWork, card_id: int) -> tuple[int, int]:
+    async def work(session: AsyncSession) -> tuple[int, int]:
+        row = (await session.execute(select(Card.balance, Card.pending).where(Card.id == card_id))).one()
+        return row[0], row[1]
+
+    return await uow.read(work)
+
+
+@POSTGRES_ONLY
+async def test_a_row_is_set_at_commit_only_if_it_still_holds_what_was_seen(uow: UnitOfWork, clock: FrozenClock) -> None:
+    card_id = (await make_card(uow, clock))[0]
+    now = clock.now()
+
+    async def two_changes(session: AsyncSession) -> None:
+        set_at_commit(session, CARDS, new={"id": card_id, "balance": 10, "pending": 5},
+                      was={"id": card_id, "balance": 0, "pending": 0})
+        set_at_commit(session, CARDS, new={"id": card_id, "balance": 30, "pending": 7},
+                      was={"id": card_id, "balance": 10, "pending": 5})
+
+    await uow.write(two_changes)
+    assert await amounts(uow, card_id) == (30, 7)  # merged: the first one's "was", the last one's "new"
+
+    async def stale(session: AsyncSession) -> None:
+        add_at_commit(session, RESPONSES, [response("with-stale", now)])
+        set_at_commit(session, CARDS, new={"id": card_id, "balance": 99, "pending": 7},
+                      was={"id": card_id, "balance": 10, "pending": 7})
+
+    with pytest.raises(RowChanged):
+        await uow.write(stale)
+    assert await amounts(uow, card_id) == (30, 7)
+    assert await stored(uow) == {}  # the transaction's other rows went with it

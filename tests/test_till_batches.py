@@ -56,7 +56,9 @@ async def _cards(uow: UnitOfWork, clock: FrozenClock, count: int) -> list[str]:
     return numbers
 
 
-async def _buy(uow: UnitOfWork, clock: FrozenClock, store_id: int, query: str, receipt: str, key: str) -> StoredResponse:
+async def _buy(
+    uow: UnitOfWork, clock: FrozenClock, store_id: int, query: str, receipt: str, key: str
+) -> StoredResponse:
     return await pos.accrue_once(
         uow, clock, key=key, request_hash=request_hash({"receipt": receipt, "amount": 100_000}), query=query,
         policy=PhonePolicy(), store_id=store_id, receipt_id=receipt, amount_kopecks=100_000, actor="till",

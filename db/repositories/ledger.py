@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.dialects import changed_rows, is_postgres
 from db.models import Allocation, Card, Customer, IdempotentRequest, Lot, Operation, Receipt
 from db.repositories.customers import contact_person_ids, parse_ids
+from db.repositories.purchase_rows import reserve_ids
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
@@ -139,7 +140,14 @@ _ASKS = func.unnest(
     bindparam("keys", type_=ARRAY(String)), bindparam("store_ids", type_=ARRAY(Integer)),
     bindparam("receipt_ids", type_=ARRAY(String)),
 ).table_valued("number", "response_key", "key", "store_id", "receipt_id", with_ordinality="at").render_derived()
-_LOCK_MANY_FOR_TILL = _lock_for_till(_ASKS).add_columns(_ASKS.c.at).order_by(Card.id)
+def _next_id(table: str) -> Any:
+    return func.nextval(func.pg_get_serial_sequence(table, "id"))
+
+
+# With ids for each purchase's operation and lot (purchase_rows.py writes them at the COMMIT).
+_LOCK_MANY_FOR_TILL = (
+    _lock_for_till(_ASKS).add_columns(_ASKS.c.at, _next_id("operations"), _next_id("lots")).order_by(Card.id)
+)
 
 _LOCKED_AHEAD = "till cards locked ahead"  # session.info: TillAsk -> TillCard | None
 
@@ -153,7 +161,8 @@ def _till_card(row: Any) -> TillCard:
 async def lock_cards_for_till(session: AsyncSession, asks: list[TillAsk]) -> None:
     """`lock_card_for_till` for the purchases of a batch sharing a transaction (services/
     card_turns.py), in one statement before any of them runs; each answer then serves the first
-    `lock_card_for_till` of its ask in this transaction. Only the first ask naming a card is read
+    `lock_card_for_till` of its ask in this transaction, and ids are drawn for each card's purchase
+    (purchase_rows.py::reserve_ids). Only the first ask naming a card is read
     ahead: a later one must see what the earlier purchase wrote, so it reads for itself. A purchase
     naming the card another way (a phone) writes through the same locked card object, which keeps
     the amounts true; a duplicate among them is refused by the UNIQUE keys (the batch runs again,
@@ -170,9 +179,12 @@ async def lock_cards_for_till(session: AsyncSession, asks: list[TillAsk]) -> Non
         "receipt_ids": [ask.receipt_id for ask in ahead],
     }
     answers: dict[TillAsk, TillCard | None] = dict.fromkeys(ahead)
+    ids = []
     for row in await session.execute(_LOCK_MANY_FOR_TILL, params):
         answers[ahead[row.at - 1]] = _till_card(row)
+        ids.append((row[-2], row[-1]))
     session.info[_LOCKED_AHEAD] = answers
+    reserve_ids(session, ids)
 
 
 async def lock_card_for_till(session: AsyncSession, ask: TillAsk) -> TillCard | None:

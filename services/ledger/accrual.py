@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import Allocation, Card, Lot, Operation, Receipt, Store
 from db.repositories import ledger as repo
-from db.repositories.purchase_rows import CardChange, write_purchase
+from db.repositories.purchase_rows import CardChange, CardState, write_purchase
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
@@ -185,7 +185,10 @@ async def post_purchase(
         d_purchases=purchase.amount_kopecks,
         level_id=after.level.id,
     )
-    written = await write_purchase(session, operation=operation, lot=lot, receipt=receipt, card=change)
+    before_write = CardState(card.balance, card.pending, card.debt, card.purchases_kopecks, card.level_id)
+    written = await write_purchase(
+        session, operation=operation, lot=lot, receipt=receipt, card=change, before=before_write
+    )
     if written is None:
         raise LedgerRaceLost(f"card {card.id} amounts")
     if repaid:
