@@ -5,12 +5,9 @@ its own row, read afresh every time."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.uow import UnitOfWork
@@ -21,21 +18,11 @@ from services.ledger import accrue_purchase, get_balance
 from services.phones import PhonePolicy
 from services.stores import add_store
 from tests.ledger.helpers import make_card, make_store
+from tests.support.statements import statements
 
 
-@contextmanager
-def selects(uow: UnitOfWork) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("SELECT"):  # not SQLite's BEGIN
-            seen.append(statement)
-
-    event.listen(uow.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(uow.engine.sync_engine, "before_cursor_execute", count)
+def selects(uow: UnitOfWork) -> AbstractContextManager[list[str]]:
+    return statements(uow.engine, lambda statement: statement.startswith("SELECT"))  # not SQLite's BEGIN
 
 
 async def _register(uow: UnitOfWork, clock: FrozenClock, telegram_id: int) -> int:

@@ -3,13 +3,11 @@ or refused conflicts, nothing after a rollback; a stored response known before i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +21,7 @@ from services.idempotent_requests import StoredResponse
 from tests.conftest import POSTGRES_ONLY
 from tests.ledger.helpers import make_card
 from tests.notifications.helpers import make_person
+from tests.support.statements import statements
 
 RESPONSES: Table = IdempotentRequest.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
@@ -40,20 +39,6 @@ def message(customer_id: int, occasion: str, now: datetime) -> dict[str, Any]:
         "payload": {"points": 100, "note": "кириллица \"quoted\""}, "status": "pending", "attempts": 0,
         "not_before": now, "broadcast_id": None, "created_at": now,
     }
-
-
-@contextmanager
-def statements(uow: UnitOfWork) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.lstrip())
-
-    event.listen(uow.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(uow.engine.sync_engine, "before_cursor_execute", count)
 
 
 async def stored(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
@@ -88,7 +73,7 @@ async def test_rows_of_several_tables_and_calls_go_with_the_commit(uow: UnitOfWo
                       skip_conflicts_on=UNIQUE)
         add_at_commit(session, RESPONSES, [response("b", now, {"nested": [1, {"x": None}]})])
 
-    with statements(uow) as seen:
+    with statements(uow.engine) as seen:
         await uow.write(work)
     assert len([s for s in seen if s.startswith(("WITH", "INSERT"))]) == (1 if uow.is_postgres else 2)
     assert await stored(uow) == {"a": {"k": "a"}, "b": {"nested": [1, {"x": None}]}}

@@ -5,12 +5,10 @@ every purchase still posted once, with the card's amounts exact, however the bat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Operation
@@ -22,6 +20,7 @@ from services.idempotent_requests import StoredResponse, request_hash
 from services.ledger import check_invariants
 from services.phones import PhonePolicy
 from services.stores import add_store
+from tests.support.statements import statements
 
 
 @pytest.fixture(autouse=True)
@@ -30,19 +29,9 @@ def one_lane(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pos, "card_turns", CardTurns(lanes=1))
 
 
-@contextmanager
-def card_locks(uow: UnitOfWork) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "JOIN cards ON cards.number = " in statement:  # the till's lock (SQLite has no FOR UPDATE)
-            seen.append(statement)
-
-    event.listen(uow.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(uow.engine.sync_engine, "before_cursor_execute", count)
+def card_locks(uow: UnitOfWork) -> AbstractContextManager[list[str]]:
+    # The till's lock, told by its join (SQLite has no FOR UPDATE).
+    return statements(uow.engine, lambda statement: "JOIN cards ON cards.number = " in statement)
 
 
 async def _cards(uow: UnitOfWork, clock: FrozenClock, count: int) -> list[str]:
