@@ -17,7 +17,7 @@ only if the card still has those (else the transaction fails and the batch runs 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, literal_column, select, update
@@ -141,6 +141,13 @@ class CardState:
     purchases_kopecks: int
     level_id: int | None
 
+    def row(self, card_id: int) -> dict[str, Any]:
+        # Not dataclasses.asdict, which deep-copies: 5 % of a batch's CPU (benchmark 2).
+        return {
+            "id": card_id, "balance": self.balance, "pending": self.pending, "debt": self.debt,
+            "purchases_kopecks": self.purchases_kopecks, "level_id": self.level_id,
+        }
+
     def after(self, change: CardChange) -> CardState:
         return CardState(
             self.balance + change.d_balance, self.pending + change.d_pending, self.debt + change.d_debt,
@@ -224,7 +231,5 @@ def _write_at_commit(
     if lot is not None:
         add_at_commit(session, _LOTS, [{"id": lot_id, **lot, "operation_id": operation_id}])
     add_at_commit(session, _RECEIPTS, [{**receipt, "accrual_operation_id": operation_id}])
-    set_at_commit(
-        session, _CARDS, new={"id": card.card_id, **asdict(after)}, was={"id": card.card_id, **asdict(before)}
-    )
+    set_at_commit(session, _CARDS, new=after.row(card.card_id), was=before.row(card.card_id))
     return WrittenPurchase(operation_id, None if lot is None else lot_id, after.balance, after.pending, after.debt)
