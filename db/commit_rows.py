@@ -9,9 +9,11 @@ and columns, and it is prepared once. SQLite inserts each table's rows with one 
 
 Rows are written by the session's events: `before_commit`, so no commit path can forget them, and
 `do_orm_execute` and `before_flush`, so any later statement of the transaction sees them as if
-they had been written when added. They are dropped when the transaction rolls back. A table given
-`skip_conflicts_on` skips rows that conflict there (ON CONFLICT DO NOTHING); any other conflict
-fails the statement with IntegrityError, as the INSERT would have.
+they had been written when added (a statement sent on the transaction's connection itself, not
+through the session, as the import's COPY is, does not see them). They are dropped when the
+transaction rolls back. A table given `skip_conflicts_on` skips rows that conflict there (ON
+CONFLICT DO NOTHING); any other conflict fails the statement with IntegrityError, as the INSERT
+would have.
 
 Rows can be changed the same way (`set_at_commit`, PostgreSQL only): the new values of a row, set
 only if it still holds the values the caller saw; if any row of the statement does not, it raises

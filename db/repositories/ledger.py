@@ -140,6 +140,8 @@ _ASKS = func.unnest(
     bindparam("keys", type_=ARRAY(String)), bindparam("store_ids", type_=ARRAY(Integer)),
     bindparam("receipt_ids", type_=ARRAY(String)),
 ).table_valued("number", "response_key", "key", "store_id", "receipt_id", with_ordinality="at").render_derived()
+
+
 def _next_id(table: str) -> Any:
     return func.nextval(func.pg_get_serial_sequence(table, "id"))
 
@@ -162,11 +164,11 @@ async def lock_cards_for_till(session: AsyncSession, asks: list[TillAsk]) -> Non
     """`lock_card_for_till` for the purchases of a batch sharing a transaction (services/
     card_turns.py), in one statement before any of them runs; each answer then serves the first
     `lock_card_for_till` of its ask in this transaction, and ids are drawn for each card's purchase
-    (purchase_rows.py::reserve_ids). Only the first ask naming a card is read
-    ahead: a later one must see what the earlier purchase wrote, so it reads for itself. A purchase
-    naming the card another way (a phone) writes through the same locked card object, which keeps
-    the amounts true; a duplicate among them is refused by the UNIQUE keys (the batch runs again,
-    one by one). PostgreSQL only: SQLite's writers are serialised anyway."""
+    (purchase_rows.py::reserve_ids). Only the first ask naming a card is read ahead: a later one must
+    see what the earlier purchase wrote, so it reads for itself. A purchase naming the card another
+    way (a phone) writes through the same locked card object, which keeps the amounts true; a
+    duplicate among them is refused by the UNIQUE keys (the batch runs again, one by one).
+    PostgreSQL only: SQLite's writers are serialised anyway."""
     if not is_postgres(session):
         return
     first: dict[str, TillAsk] = {}
