@@ -136,7 +136,7 @@ async def lots_activated(session: AsyncSession, summaries: Sequence[CardPoints],
         for s in summaries
         if s.card_id in owners
     ]
-    await enqueue_many(session, messages, now=now)
+    await enqueue_at_commit(session, messages, now=now)
 
 
 async def lots_expired(session: AsyncSession, summaries: Sequence[CardPoints], *, now: datetime, run: str) -> None:
@@ -150,7 +150,7 @@ async def lots_expired(session: AsyncSession, summaries: Sequence[CardPoints], *
         for s in summaries
         if s.card_id in owners
     ]
-    await enqueue_many(session, messages, now=now)
+    await enqueue_at_commit(session, messages, now=now)
 
 
 async def birthday_bonus_granted(session: AsyncSession, result: BonusResult, *, year: int, now: datetime) -> None:
