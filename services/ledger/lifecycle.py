@@ -45,6 +45,11 @@ from services.notifications import events as notify
 # purchase on one of the batch's cards waits for the batch's commit only a fraction of a second.
 DEFAULT_BATCH = 2000
 
+# A job passes over the due lots until a pass finds none. A later pass looks only at lots that fell
+# due after the pass before it took its time: those before were all handled, and the index range
+# of the lots just handled is full of their dead entries until VACUUM (a second full look cost
+# 30-45 ms of a job's 0.9 s in benchmark 5).
+
 
 def _pending_due(now: datetime) -> ColumnElement[bool]:
     return and_(Lot.status == "pending", Lot.available_at <= now)
@@ -95,7 +100,7 @@ _ACTIVATE = text(
 ).bindparams(_IDS, _NOW)
 
 # `lots.remaining = due.remaining` only guards the arithmetic: a lot changed under us (impossible
-# while every writer locks the card first) would be left for the next pass rather than be
+# while every writer locks the card first) would be left for the next run rather than be
 # burnt with a stale amount.
 _EXPIRE = text(
     """
@@ -232,9 +237,11 @@ async def _expire_batch(session: AsyncSession, ids: list[int], now: datetime, ru
 async def activate_due_lots(uow: UnitOfWork, clock: Clock, *, batch_size: int = DEFAULT_BATCH) -> list[CardPoints]:
     """Make pending lots whose return window has ended spendable; per card, the points activated."""
     result: list[CardPoints] = []
+    since: datetime | None = None
     while True:
         now = clock.now()
-        ids = await uow.read(_due_cards_reader(_pending_due(now)))
+        due = _pending_due(now) if since is None else and_(_pending_due(now), Lot.available_at > since)
+        ids = await uow.read(_due_cards_reader(due))
         if not ids:
             return result
         for batch in _batches(ids, batch_size):
@@ -243,14 +250,17 @@ async def activate_due_lots(uow: UnitOfWork, clock: Clock, *, batch_size: int = 
                 return await _activate_batch(session, batch, now)
 
             result.extend(await uow.write(work))
+        since = now
 
 
 async def expire_due_lots(uow: UnitOfWork, clock: Clock, *, batch_size: int = DEFAULT_BATCH) -> list[CardPoints]:
     """Burn what is left of lots past their expiry; per card, the points that expired."""
     result: list[CardPoints] = []
+    since: datetime | None = None
     while True:
         now = clock.now()
-        ids = await uow.read(_due_cards_reader(_active_due(now)))
+        due = _active_due(now) if since is None else and_(_active_due(now), Lot.expires_at > since)
+        ids = await uow.read(_due_cards_reader(due))
         if not ids:
             return result
         for batch in _batches(ids, batch_size):
@@ -262,3 +272,4 @@ async def expire_due_lots(uow: UnitOfWork, clock: Clock, *, batch_size: int = DE
                 return await _expire_batch(session, batch, now, run)
 
             result.extend(await uow.write(work))
+        since = now

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -19,6 +19,7 @@ from services.clock import FrozenClock
 from services.ledger import accrue_purchase, activate_due_lots, adjust_points, expire_due_lots, lots
 from services.ledger.results import CardPoints
 from services.notifications import kinds
+from services.program import get_settings
 from tests.conftest import POSTGRES_ONLY
 from tests.ledger.helpers import P, invariants, make_card, make_store
 
@@ -211,3 +212,32 @@ async def test_expiry_waits_for_a_held_card_and_burns_what_is_left_after(
         )
 
     assert await uow.read(burnt) == P(70)
+
+
+class _TickingClock(FrozenClock):
+    """Each reading is a day later than the one before: the job's next pass finds what fell due."""
+
+    def now(self) -> datetime:
+        current = self.current
+        self.current += DAY
+        return current
+
+
+async def test_a_lot_that_falls_due_while_a_job_runs_is_handled_by_its_next_pass(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    store_id = await make_store(uow, clock)
+    early, late = (await make_card(uow, clock))[0], (await make_card(uow, clock))[0]
+    await accrue_purchase(uow, clock, card_id=early, store_id=store_id, receipt_id="e", amount_kopecks=1000 * RUB,
+                          actor="s")
+    clock.advance(timedelta(hours=12))
+    await accrue_purchase(uow, clock, card_id=late, store_id=store_id, receipt_id="l", amount_kopecks=1000 * RUB,
+                          actor="s")
+    window = (await get_settings(uow)).return_window_days
+    # The first pass sees only the early lot due; the late one falls due before the second pass.
+    ticking = _TickingClock(clock.now() + window * DAY - timedelta(hours=1))
+
+    activated = await activate_due_lots(uow, ticking)
+
+    assert sorted(r.card_id for r in activated) == sorted([early, late])
+    await invariants(uow)
