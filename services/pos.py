@@ -162,19 +162,14 @@ async def quote_purchase(
 Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
-def _is_number(query: str) -> bool:
-    return query.isascii() and query.isdigit()
-
-
 async def _open_for_till(
-    session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, store_id: int,
-    receipt_id: str,
+    session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, ask: repo.TillAsk | None
 ) -> StoredResponse | tuple[Card, repo.PurchaseSeen | None]:
     """The response stored for the till's request, or the card it names, locked, with the
-    purchase's look-ups when they came with the lock."""
+    purchase's look-ups when they came with the lock (`ask`: when the till named a card number)."""
     till = None
-    if _is_number(query):  # a card number, the usual case: one statement
-        till = await repo.lock_card_for_till(session, _ask(key, query, store_id, receipt_id))
+    if ask is not None:  # a card number, the usual case: one statement
+        till = await repo.lock_card_for_till(session, ask)
     if till is None:  # a phone, or no such number
         stored = await idempotent_requests.find_in(session, key, request_hash)
         if stored is not None:
@@ -187,10 +182,6 @@ async def _open_for_till(
     if card.customer_id is not None:
         remember_contact_persons(session, card.customer_id, till.contact_persons)
     return card, till.seen
-
-
-def _ask(key: str, number: str, store_id: int, receipt_id: str) -> repo.TillAsk:
-    return repo.TillAsk(number, key, purchase_key(store_id, receipt_id), store_id, receipt_id)
 
 
 async def accrue_once(
@@ -212,11 +203,15 @@ async def accrue_once(
     number, result)` as the response, all in one transaction. A purchase that pays with points
     cannot: its wrong-code counter must survive a refused attempt (see ledger/redemption.py)."""
     settings = await get_settings(uow)
+    # A card number, the usual case, is locked with the other purchases of its batch in one statement.
+    ask = None
+    if query.isascii() and query.isdigit():
+        ask = repo.TillAsk(query, key, purchase_key(store_id, receipt_id), store_id, receipt_id)
 
     async def work(session: AsyncSession) -> StoredResponse:
         now = clock.now()
         try:
-            opened_card = await _open_for_till(session, key, request_hash, query, policy, store_id, receipt_id)
+            opened_card = await _open_for_till(session, key, request_hash, query, policy, ask)
             if isinstance(opened_card, StoredResponse):
                 return opened_card
             card, seen = opened_card
@@ -230,6 +225,5 @@ async def accrue_once(
             session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
         )
 
-    # A card number, the usual case, is locked with the other purchases of its batch in one statement.
-    ahead = Ahead(repo.lock_cards_for_till, _ask(key, query, store_id, receipt_id)) if _is_number(query) else None
+    ahead = None if ask is None else Ahead(repo.lock_cards_for_till, ask)
     return await card_turns.write(uow, query, work, ahead=ahead)

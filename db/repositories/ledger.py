@@ -70,9 +70,14 @@ class PurchaseSeen:
     receipt: bool  # a receipt with this store and receipt id exists
 
 
-_SEEN_OPERATION = select(Operation.id).where(Operation.idempotency_key == bindparam("key")).scalar_subquery()
-_SEEN_RECEIPT = exists().where(Receipt.store_id == bindparam("store_id"), Receipt.receipt_id == bindparam("receipt_id"))
-_PURCHASE_SEEN = select(_SEEN_OPERATION, _SEEN_RECEIPT)
+def _seen(key: Any, store_id: Any, receipt_id: Any) -> tuple[Any, Any]:
+    """A purchase's idempotency look-ups: the operation holding its key, whether its receipt exists."""
+    operation = select(Operation.id).where(Operation.idempotency_key == key).scalar_subquery()
+    receipt = exists().where(Receipt.store_id == store_id, Receipt.receipt_id == receipt_id)
+    return operation, receipt
+
+
+_PURCHASE_SEEN = select(*_seen(bindparam("key"), bindparam("store_id"), bindparam("receipt_id")))
 
 
 async def purchase_seen(session: AsyncSession, key: str, store_id: int, receipt_id: str) -> PurchaseSeen:
@@ -110,12 +115,10 @@ def _lock_for_till(asked: Any) -> Any:
     idempotency look-ups. The look-ups read the statement's snapshot: a duplicate committed while
     this one waited for the lock is not seen here, and its UNIQUE keys refuse this one's rows
     instead (write_once retries)."""
-    seen_operation = select(Operation.id).where(Operation.idempotency_key == asked.c.key).scalar_subquery()
-    seen_receipt = exists().where(Receipt.store_id == asked.c.store_id, Receipt.receipt_id == asked.c.receipt_id)
     return (
         select(
-            Card, Customer.pinned_level_id, IdempotentRequest, seen_operation, seen_receipt,
-            contact_person_ids(Card.customer_id),
+            Card, Customer.pinned_level_id, IdempotentRequest,
+            *_seen(asked.c.key, asked.c.store_id, asked.c.receipt_id), contact_person_ids(Card.customer_id),
         )
         .select_from(asked)
         .join(Card, Card.number == asked.c.number)
