@@ -6,8 +6,8 @@ Access rules (README "Staff in the bot"): every active staff member may look cus
 receipts (accrue, redeem, refund) and read their report; adjustments, card statuses, phone
 conflicts, invites (a manager: to their own store only) and the staff list need a manager or above;
 deactivating staff needs an admin.
-Receipt operations record the staff member's store; someone tied to no store cannot make them, and
-a receipt is refunded only by the store that took it.
+Receipt operations record the staff member's store (services/shifts.py: for someone tied to no store,
+the one chosen for the shift, or the only one), and a receipt is refunded only by the store that took it.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from services.errors import (
     NotStaff,
     ReceiptNotFound,
     RoleTooHigh,
-    StaffHasNoStore,
     WrongStore,
 )
 from services.ledger import AccrualResult, AdjustmentResult, BalanceView, HistoryRow, RedemptionResult, RefundResult
 from services.phones import PhonePolicy
 from services.program import get_settings
+from services.shifts import till_store
 from services.staff import ROLE_RANK, InviteView, StaffView
 
 CUSTOMER_CARD_OPERATIONS = 5
@@ -50,12 +50,6 @@ def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
     if not by.at_least(minimum):
         raise RoleTooHigh(role=minimum)
     return by
-
-
-def _store_of(by: StaffView) -> int:
-    if by.store_id is None:
-        raise StaffHasNoStore()
-    return by.store_id
 
 
 def new_receipt_id(clock: Clock) -> str:
@@ -97,8 +91,9 @@ async def accrue(
     """Points (or the discount) for a purchase. A typed receipt id makes a repeat harmless: the same
     receipt with the same amount answers the first result, another amount is refused."""
     member = require(by)
+    store_id = await till_store(uow, member)
     return await ledger.accrue_purchase(
-        uow, clock, card_id=card_id, store_id=_store_of(member), receipt_id=receipt_id or new_receipt_id(clock),
+        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
         amount_kopecks=amount_kopecks, actor=member.actor, staff_id=member.id,
     )
 
@@ -114,7 +109,7 @@ async def redeem(
     code: str, receipt_id: str | None = None,
 ) -> RedemptionResult:
     member = require(by)
-    store_id = _store_of(member)
+    store_id = await till_store(uow, member)
     await check_cap(uow, points=points, receipt_kopecks=receipt_kopecks)
     return await ledger.redeem(
         uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
@@ -136,7 +131,7 @@ async def refund(
 ) -> RefundResult:
     """Refund (all that is left, or `amount_kopecks`) of a receipt of the staff member's store."""
     member = require(by)
-    store_id = _store_of(member)
+    store_id = await till_store(uow, member)
     receipt_id = receipt_id.strip()
     stores = await _receipt_stores(uow, receipt_id)
     if store_id not in stores:

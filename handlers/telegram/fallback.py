@@ -11,6 +11,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK, main_menu
 from handlers.telegram.start import send_registration_prompt, stranger_locale
 from locales import Translator
@@ -23,10 +24,10 @@ def get_router() -> Router:
     router.callback_query.filter(PRIVATE_CALLBACK)
 
     @router.message()
-    async def anything(message: Message, state: FSMContext, tr: Translator, locale: str,
+    async def anything(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str,
                        customer: CustomerView | None) -> None:
         if customer is None:
-            await send_registration_prompt(message, state, tr, locale)
+            await send_registration_prompt(message, state, uow, tr, locale)
             return
         await message.answer(tr.get(locale, "menu-unknown"), reply_markup=main_menu(tr, locale))
 

@@ -41,6 +41,12 @@ class ConflictAction(CallbackData, prefix="stc"):
     move: bool
 
 
+class ShiftStore(CallbackData, prefix="sth"):
+    """The store a member tied to no store works in for the shift."""
+
+    store_id: int
+
+
 class StaffMemberAction(CallbackData, prefix="stm"):
     staff_id: int
 
