@@ -23,7 +23,7 @@ from db.uow import UnitOfWork
 from services import cards, customers, ledger, staff
 from services.cards import CardView
 from services.clock import Clock
-from services.customers import ConflictView, CustomerView
+from services.customers import ConflictView, CustomerPage, CustomerView
 from services.errors import (
     CardNotFound,
     DomainError,
@@ -41,6 +41,7 @@ from services.shifts import till_store
 from services.staff import ROLE_RANK, InviteView, StaffView
 
 CUSTOMER_CARD_OPERATIONS = 5
+SEARCH_PAGE = 10  # customers per page of /find: one screen of buttons
 
 
 def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
@@ -266,9 +267,14 @@ async def _card_status(uow: UnitOfWork, card_id: int) -> str | None:
     return await uow.read(work)
 
 
-async def search(uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy) -> list[CustomerView]:
+async def search(
+    uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy, offset: int = 0,
+    limit: int = SEARCH_PAGE,
+) -> CustomerPage:
     member = require(by)
-    return await customers.find_customers(uow, query, phone_policy=policy, full_access=member.sees_personal_data)
+    return await customers.search_customers(
+        uow, query, phone_policy=policy, full_access=member.sees_personal_data, offset=max(offset, 0), limit=limit
+    )
 
 
 async def customer_card(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int) -> CustomerCard:

@@ -20,6 +20,12 @@ class OpenCustomer(CallbackData, prefix="stf"):
     customer_id: int
 
 
+class FindPage(CallbackData, prefix="stp"):
+    """Another page of the last /find (its query is kept in the dialog data: it may be long)."""
+
+    offset: int
+
+
 class StatusChoice(CallbackData, prefix="sts"):
     status: str
 
