@@ -241,11 +241,20 @@ def may_deactivate(by: StaffView, other: StaffView) -> bool:
     return by.at_least("admin") and other.active and other.id != by.id and ROLE_RANK[other.role] <= ROLE_RANK[by.role]
 
 
-async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, staff_id: int) -> StaffView:
+def _deactivator(by: StaffView | None, staff_id: int) -> StaffView:
     member = require(by, "admin")
     if staff_id == member.id:
         raise Forbidden()  # nobody switches themselves off from the bot
-    return await staff.deactivate(uow, clock, by=member, staff_id=staff_id)
+    return member
+
+
+async def deactivation_candidate(uow: UnitOfWork, *, by: StaffView | None, staff_id: int) -> StaffView:
+    """Who a deactivation would switch off, to ask first; refused as the deactivation would be."""
+    return await staff.deactivation_candidate(uow, by=_deactivator(by, staff_id), staff_id=staff_id)
+
+
+async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, staff_id: int) -> StaffView:
+    return await staff.deactivate(uow, clock, by=_deactivator(by, staff_id), staff_id=staff_id)
 
 
 # The customer card -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK, main_menu
 from handlers.telegram.start import send_registration_prompt, stranger_locale
 from locales import Translator
 from services.customers import CustomerView
+from services.staff import StaffView
 
 
 def get_router() -> Router:
@@ -33,8 +34,8 @@ def get_router() -> Router:
 
     @router.callback_query()
     async def stale_button(query: CallbackQuery, state: FSMContext, tr: Translator, locale: str,
-                           customer: CustomerView | None) -> None:
-        if customer is None:
+                           customer: CustomerView | None, staff: StaffView | None = None) -> None:
+        if customer is None and staff is None:
             locale = await stranger_locale(state, locale)
             await query.answer(tr.get(locale, "start-need-registration"), show_alert=True)
             return

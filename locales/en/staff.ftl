@@ -20,6 +20,8 @@ staff-list-title = Staff:
 staff-list-line = • { $name } — { $role }, { $store }, id { $telegram_id }
 staff-list-line-inactive = • <s>{ $name }</s> — { $role }, { $store }, deactivated
 staff-button-deactivate = Deactivate: { $name }
+staff-deactivate-confirm = Deactivate { $name } ({ $role }, store { $store })? Their staff commands go away at once; a new invite brings them back.
+staff-button-deactivate-yes = Yes, deactivate
 staff-deactivated = { $name } is no longer staff.
 
 staff-menu-find = Find a customer

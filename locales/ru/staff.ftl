@@ -20,6 +20,8 @@ staff-list-title = Сотрудники:
 staff-list-line = • { $name } — { $role }, { $store }, id { $telegram_id }
 staff-list-line-inactive = • <s>{ $name }</s> — { $role }, { $store }, отключён
 staff-button-deactivate = Отключить: { $name }
+staff-deactivate-confirm = Отключить { $name } ({ $role }, магазин { $store })? Команды сотрудника у него пропадут сразу; вернуть можно новым приглашением.
+staff-button-deactivate-yes = Да, отключить
 staff-deactivated = { $name } больше не сотрудник.
 
 staff-menu-find = Найти клиента

@@ -54,6 +54,12 @@ class ShiftStore(CallbackData, prefix="sth"):
 
 
 class StaffMemberAction(CallbackData, prefix="stm"):
+    """Deactivate a staff member: asks first (StaffMemberConfirmed then does it)."""
+
+    staff_id: int
+
+
+class StaffMemberConfirmed(CallbackData, prefix="stq"):
     staff_id: int
 
 
