@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     job_run = jobs.add_parser("run", help="run one job once")
     job_run.add_argument("name", help="job name (see `python -m bot jobs list`)")
     job_run.add_argument("--today", type=date.fromisoformat, help="pretend today is YYYY-MM-DD")
+    job_run.add_argument(
+        "--yes", action="store_true", help="run for another day than today without asking (it changes real data)"
+    )
     jobs.add_parser("list", help="list jobs")
 
     staff_cmd = commands.add_parser("staff", help="staff members").add_subparsers(dest="staff_command", required=True)
@@ -134,11 +137,40 @@ async def _jobs(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def action(context: AppContext) -> int:
+        if args.today is not None and not await _confirmed_other_day(context, args):
+            return 1
         summary = await run_job(context, args.name, today=args.today)
         print(f"{args.name}: {summary}")
         return 0
 
     return await _with_context(settings, action)
+
+
+async def _confirmed_other_day(context: AppContext, args: argparse.Namespace) -> bool:
+    """A job run for another day changes real data (burns points, queues greetings) as if that day
+    had come: say what it would do and ask, unless --yes; without a terminal to ask, refuse."""
+    from scheduler.jobs import JOBS, preview_job
+
+    real_today = context.clock.now().astimezone(context.settings.tz).date()
+    if args.today == real_today or args.yes:
+        return True
+    days = (args.today - real_today).days
+    print(
+        f"`{args.name}` will run as if today were {args.today.isoformat()} "
+        f"({abs(days)} days {'after' if days > 0 else 'before'} today, {real_today.isoformat()}): "
+        f"{JOBS[args.name].description}."
+    )
+    preview = await preview_job(context, args.name, args.today)
+    if preview:
+        print(f"Now that would be: {preview}.")
+    if not sys.stdin.isatty():
+        print("Not run: add --yes to run it without this question.", file=sys.stderr)
+        return False
+    answer = (await asyncio.to_thread(input, "Run it? Type yes to continue: ")).strip().lower()
+    if answer not in {"yes", "y", "да", "д"}:
+        print("Not run.")
+        return False
+    return True
 
 
 async def _staff(args: argparse.Namespace, settings: Settings) -> int:

@@ -140,6 +140,8 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(10))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    # For a member tied to no store: the store their shift's receipts are posted at (services/shifts.py).
+    shift_store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

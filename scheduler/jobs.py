@@ -14,6 +14,7 @@ from typing import Any
 from bot.context import AppContext
 from services import ledger
 from services.clock import Clock, FrozenClock
+from services.ledger import due as ledger_due
 from services.notifications import daily
 from services.notifications.limits import Limiter
 from services.notifications.ports import Notifier
@@ -21,6 +22,7 @@ from services.notifications.sender import OutboxSender
 from services.program import get_settings
 
 JobFn = Callable[[AppContext, date | None], Awaitable[str]]
+PreviewFn = Callable[[AppContext, date], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Job:
     run: JobFn
     # APScheduler cron fields in the business time zone; empty = not a cron job (see scheduler/app.py).
     cron: dict[str, Any] = field(default_factory=dict)
+    # What a run for another day would change, said before the operator confirms it (bot/cli.py).
+    preview: PreviewFn | None = None
 
 
 def job_clock(context: AppContext, today: date | None, at: time) -> Clock:
@@ -68,13 +72,27 @@ async def _expiry_warnings(context: AppContext, today: date | None) -> str:
 async def _expire(context: AppContext, today: date | None) -> str:
     clock = job_clock(context, today, time(23, 55))
     burnt = await ledger.expire_due_lots(context.uow, clock)
-    return f"{sum(c.points for c in burnt) / 100:g} points expired on {len(burnt)} cards"
+    return f"{_points(sum(c.points for c in burnt))} points expired on {len(burnt)} cards"
 
 
 async def _activate_pending(context: AppContext, today: date | None) -> str:
     clock = job_clock(context, today, time(23, 5))
     activated = await ledger.activate_due_lots(context.uow, clock)
-    return f"{sum(c.points for c in activated) / 100:g} points became available on {len(activated)} cards"
+    return f"{_points(sum(c.points for c in activated))} points became available on {len(activated)} cards"
+
+
+def _points(units: int) -> str:
+    return f"{units / 100:g}"
+
+
+async def _expire_preview(context: AppContext, today: date) -> str:
+    due = await ledger_due.expiring_by(context.uow, job_clock(context, today, time(23, 55)).now())
+    return f"{_points(due.points)} points would expire on {due.cards} cards"
+
+
+async def _activate_preview(context: AppContext, today: date) -> str:
+    due = await ledger_due.activating_by(context.uow, job_clock(context, today, time(23, 5)).now())
+    return f"{_points(due.points)} points would become available on {due.cards} cards"
 
 
 # A running app's sender holds the lock while it drains (a tick, or a broadcast's worth of
@@ -104,9 +122,13 @@ JOBS: dict[str, Job] = {
         {"minute": 0},
     ),
     "expiry-warnings": Job("warn about points expiring in 7 days (daily 11:00)", _expiry_warnings, {"hour": 11}),
-    "expire": Job("burn expired points and tell the customers (nightly 23:55)", _expire, {"hour": 23, "minute": 55}),
+    "expire": Job(
+        "burn expired points and tell the customers (nightly 23:55)", _expire, {"hour": 23, "minute": 55},
+        _expire_preview,
+    ),
     "activate-pending": Job(
-        "make points whose return window ended available (hourly)", _activate_pending, {"minute": 5}
+        "make points whose return window ended available (hourly)", _activate_pending, {"minute": 5},
+        _activate_preview,
     ),
     "deliver": Job("send the queued messages within Telegram's limits (continuous)", _deliver),
 }
@@ -114,3 +136,8 @@ JOBS: dict[str, Job] = {
 
 async def run_job(context: AppContext, name: str, *, today: date | None = None) -> str:
     return await JOBS[name].run(context, today)
+
+
+async def preview_job(context: AppContext, name: str, today: date) -> str | None:
+    preview = JOBS[name].preview
+    return None if preview is None else await preview(context, today)

@@ -22,7 +22,7 @@ from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
 from services.engine_cache import EngineCache
-from services.errors import BadSignature, NotFound, ScopeRequired, Unauthorized, ValidationFailed
+from services.errors import BadSignature, InvalidScopes, NotFound, ScopeRequired, Unauthorized, ValidationFailed
 from services.stores import get_store
 
 SCOPES = ("pos", "admin")
@@ -92,7 +92,7 @@ def parse_scopes(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     scopes = tuple(dict.fromkeys(item.strip().lower() for item in items if item.strip()))
     if not scopes or any(scope not in SCOPES for scope in scopes):
-        raise ValidationFailed(field="scopes", allowed=", ".join(SCOPES))
+        raise InvalidScopes(scopes=raw if isinstance(raw, str) else ",".join(raw), allowed=", ".join(SCOPES))
     return scopes
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -259,45 +260,56 @@ async def get_customer(uow: UnitOfWork, customer_id: int, *, full_access: bool =
     return await uow.read(work)
 
 
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a search and how many customers matched in all."""
+
+    items: list[CustomerView]
+    total: int
+    offset: int
+
+
 async def find_customers(
     uow: UnitOfWork, query: str, *, phone_policy: PhonePolicy, full_access: bool, limit: int = 20
 ) -> list[CustomerView]:
-    """By phone or card number, birthday (DD.MM.YYYY), surname or code word."""
+    """The first `limit` customers a search finds (see search_customers)."""
+    page = await search_customers(uow, query, phone_policy=phone_policy, full_access=full_access, limit=limit)
+    return page.items
+
+
+async def search_customers(
+    uow: UnitOfWork, query: str, *, phone_policy: PhonePolicy, full_access: bool, offset: int = 0, limit: int = 20
+) -> CustomerPage:
+    """By phone or card number, birthday (DD.MM.YYYY), surname or code word: one page of the live
+    customers found, in the order they joined, and how many there are in all."""
     text = query.strip()
     if not text:
         raise ValidationFailed(field="query")
+    match = _search_condition(text, phone_policy)
 
-    async def work(session: AsyncSession) -> list[CustomerView]:
-        found: dict[int, Customer] = {}
-        try:
-            day: date | None = parse_date(text)
-        except ValidationFailed:
-            day = None
-        if day is not None:
-            for customer in await repo.by_birthday(session, day, limit=limit):
-                found.setdefault(customer.id, customer)
-        elif looks_like_phone_or_card(text):
-            digits = "".join(ch for ch in text if ch.isdigit())
-            card = await cards_repo.by_number(session, digits)
-            if card and card.customer_id:
-                owner = await session.get(Customer, card.customer_id)
-                if owner and owner.deleted_at is None:
-                    found[owner.id] = owner
-            try:
-                parsed = parse_phone(text, phone_policy)
-            except ValidationFailed:
-                parsed = None
-            if parsed:
-                for customer in await repo.by_phone(session, parsed.e164, limit=limit):
-                    found.setdefault(customer.id, customer)
-        else:
-            candidates = await repo.by_surname(session, text, limit=limit)
-            candidates += await repo.by_code_word(session, text, limit=limit)
-            for customer in candidates:
-                found.setdefault(customer.id, customer)
-        return [await customer_view(session, c, full_access=full_access) for c in list(found.values())[:limit]]
+    async def work(session: AsyncSession) -> CustomerPage:
+        total, found = await repo.search_page(session, match, offset=offset, limit=limit)
+        items = [await customer_view(session, c, full_access=full_access) for c in found]
+        return CustomerPage(items=items, total=total, offset=offset)
 
     return await uow.read(work)
+
+
+def _search_condition(text: str, phone_policy: PhonePolicy) -> ColumnElement[bool]:
+    try:
+        day: date | None = parse_date(text)
+    except ValidationFailed:
+        day = None
+    if day is not None:
+        return Customer.birthday == day
+    if looks_like_phone_or_card(text):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        conditions: list[ColumnElement[bool]] = [Customer.id.in_(select(Card.customer_id).where(Card.number == digits))]
+        with contextlib.suppress(ValidationFailed):
+            conditions.append(Customer.phone == parse_phone(text, phone_policy).e164)
+        return or_(*conditions)
+    lowered = text.lower()
+    return or_(func.lower(Customer.surname) == lowered, func.lower(Customer.code_word) == lowered)
 
 
 async def _live(session: AsyncSession, customer_id: int) -> Customer:

@@ -114,6 +114,10 @@ class StoreNotFound(NotFound):
     code = "store_not_found"
 
 
+class InvalidScopes(ValidationFailed):
+    code = "invalid_scopes"
+
+
 class StoreExists(Conflict):
     code = "store_exists"
 
@@ -180,10 +184,22 @@ class WrongStore(Forbidden):
     code = "wrong_store"
 
 
-class StaffHasNoStore(Forbidden):
-    """Till operations record a store; a staff member tied to none (an owner, say) cannot make them."""
+class NoStoreYet(Conflict):
+    """Till operations record a store and the program has none yet: an owner or admin creates it."""
 
-    code = "staff_no_store"
+    code = "no_store_yet"
+
+
+class NoStoreAskAdmin(Conflict):
+    """The same for a member below admin, who may not create stores."""
+
+    code = "no_store_ask_admin"
+
+
+class StoreChoiceNeeded(Conflict):
+    """A member tied to no store, with several stores in the program, chooses one for the shift."""
+
+    code = "store_choice_needed"
 
 
 class InviteWouldDemote(Forbidden):

@@ -147,16 +147,30 @@ async def list_staff(uow: UnitOfWork) -> list[StaffView]:
     return await uow.read(work)
 
 
-async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView, staff_id: int) -> StaffView:
+async def _deactivatable(session: AsyncSession, by: StaffView, staff_id: int) -> Staff:
+    """The member `by` may switch off, or the reason they may not."""
     if not by.at_least("admin"):
         raise RoleTooHigh(role="admin")
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise StaffNotFound(staff_id=staff_id)
+    if ROLE_RANK[staff.role] > ROLE_RANK[by.role]:
+        raise RoleTooHigh(role=staff.role)
+    return staff
+
+
+async def deactivation_candidate(uow: UnitOfWork, *, by: StaffView, staff_id: int) -> StaffView:
+    """Who a deactivation would switch off, to ask about it first; refused as the deactivation would be."""
 
     async def work(session: AsyncSession) -> StaffView:
-        staff = await session.get(Staff, staff_id)
-        if staff is None:
-            raise StaffNotFound(staff_id=staff_id)
-        if ROLE_RANK[staff.role] > ROLE_RANK[by.role]:
-            raise RoleTooHigh(role=staff.role)
+        return await staff_view(session, await _deactivatable(session, by, staff_id))
+
+    return await uow.read(work)
+
+
+async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView, staff_id: int) -> StaffView:
+    async def work(session: AsyncSession) -> StaffView:
+        staff = await _deactivatable(session, by, staff_id)
         staff.active = False
         await session.flush()
         await audit.record(

@@ -6,8 +6,8 @@ Access rules (README "Staff in the bot"): every active staff member may look cus
 receipts (accrue, redeem, refund) and read their report; adjustments, card statuses, phone
 conflicts, invites (a manager: to their own store only) and the staff list need a manager or above;
 deactivating staff needs an admin.
-Receipt operations record the staff member's store; someone tied to no store cannot make them, and
-a receipt is refunded only by the store that took it.
+Receipt operations record the staff member's store (services/shifts.py: for someone tied to no store,
+the one chosen for the shift, or the only one), and a receipt is refunded only by the store that took it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from db.uow import UnitOfWork
 from services import cards, customers, ledger, staff
 from services.cards import CardView
 from services.clock import Clock
-from services.customers import ConflictView, CustomerView
+from services.customers import ConflictView, CustomerPage, CustomerView
 from services.errors import (
     CardNotFound,
     DomainError,
@@ -32,15 +32,16 @@ from services.errors import (
     NotStaff,
     ReceiptNotFound,
     RoleTooHigh,
-    StaffHasNoStore,
     WrongStore,
 )
 from services.ledger import AccrualResult, AdjustmentResult, BalanceView, HistoryRow, RedemptionResult, RefundResult
 from services.phones import PhonePolicy
 from services.program import get_settings
+from services.shifts import till_store
 from services.staff import ROLE_RANK, InviteView, StaffView
 
 CUSTOMER_CARD_OPERATIONS = 5
+SEARCH_PAGE = 10  # customers per page of /find: one screen of buttons
 
 
 def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
@@ -50,12 +51,6 @@ def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
     if not by.at_least(minimum):
         raise RoleTooHigh(role=minimum)
     return by
-
-
-def _store_of(by: StaffView) -> int:
-    if by.store_id is None:
-        raise StaffHasNoStore()
-    return by.store_id
 
 
 def new_receipt_id(clock: Clock) -> str:
@@ -97,8 +92,9 @@ async def accrue(
     """Points (or the discount) for a purchase. A typed receipt id makes a repeat harmless: the same
     receipt with the same amount answers the first result, another amount is refused."""
     member = require(by)
+    store_id = await till_store(uow, member)
     return await ledger.accrue_purchase(
-        uow, clock, card_id=card_id, store_id=_store_of(member), receipt_id=receipt_id or new_receipt_id(clock),
+        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
         amount_kopecks=amount_kopecks, actor=member.actor, staff_id=member.id,
     )
 
@@ -114,7 +110,7 @@ async def redeem(
     code: str, receipt_id: str | None = None,
 ) -> RedemptionResult:
     member = require(by)
-    store_id = _store_of(member)
+    store_id = await till_store(uow, member)
     await check_cap(uow, points=points, receipt_kopecks=receipt_kopecks)
     return await ledger.redeem(
         uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
@@ -136,7 +132,7 @@ async def refund(
 ) -> RefundResult:
     """Refund (all that is left, or `amount_kopecks`) of a receipt of the staff member's store."""
     member = require(by)
-    store_id = _store_of(member)
+    store_id = await till_store(uow, member)
     receipt_id = receipt_id.strip()
     stores = await _receipt_stores(uow, receipt_id)
     if store_id not in stores:
@@ -245,11 +241,20 @@ def may_deactivate(by: StaffView, other: StaffView) -> bool:
     return by.at_least("admin") and other.active and other.id != by.id and ROLE_RANK[other.role] <= ROLE_RANK[by.role]
 
 
-async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, staff_id: int) -> StaffView:
+def _deactivator(by: StaffView | None, staff_id: int) -> StaffView:
     member = require(by, "admin")
     if staff_id == member.id:
         raise Forbidden()  # nobody switches themselves off from the bot
-    return await staff.deactivate(uow, clock, by=member, staff_id=staff_id)
+    return member
+
+
+async def deactivation_candidate(uow: UnitOfWork, *, by: StaffView | None, staff_id: int) -> StaffView:
+    """Who a deactivation would switch off, to ask first; refused as the deactivation would be."""
+    return await staff.deactivation_candidate(uow, by=_deactivator(by, staff_id), staff_id=staff_id)
+
+
+async def deactivate(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, staff_id: int) -> StaffView:
+    return await staff.deactivate(uow, clock, by=_deactivator(by, staff_id), staff_id=staff_id)
 
 
 # The customer card -------------------------------------------------------------------------------
@@ -271,9 +276,14 @@ async def _card_status(uow: UnitOfWork, card_id: int) -> str | None:
     return await uow.read(work)
 
 
-async def search(uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy) -> list[CustomerView]:
+async def search(
+    uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy, offset: int = 0,
+    limit: int = SEARCH_PAGE,
+) -> CustomerPage:
     member = require(by)
-    return await customers.find_customers(uow, query, phone_policy=policy, full_access=member.sees_personal_data)
+    return await customers.search_customers(
+        uow, query, phone_policy=policy, full_access=member.sees_personal_data, offset=max(offset, 0), limit=limit
+    )
 
 
 async def customer_card(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int) -> CustomerCard:

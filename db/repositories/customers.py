@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -62,34 +61,14 @@ async def by_phone(session: AsyncSession, e164: str, *, limit: int = 20) -> list
     return list((await session.execute(stmt)).scalars())
 
 
-async def by_surname(session: AsyncSession, surname: str, *, limit: int = 20) -> list[Customer]:
-    stmt = (
-        select(Customer)
-        .where(func.lower(Customer.surname) == surname.lower(), Customer.deleted_at.is_(None))
-        .order_by(Customer.id)
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def by_code_word(session: AsyncSession, word: str, *, limit: int = 20) -> list[Customer]:
-    stmt = (
-        select(Customer)
-        .where(func.lower(Customer.code_word) == word.lower(), Customer.deleted_at.is_(None))
-        .order_by(Customer.id)
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def by_birthday(session: AsyncSession, day: date, *, limit: int = 20) -> list[Customer]:
-    stmt = (
-        select(Customer)
-        .where(Customer.birthday == day, Customer.deleted_at.is_(None))
-        .order_by(Customer.id)
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars())
+async def search_page(
+    session: AsyncSession, match: ColumnElement[bool], *, offset: int, limit: int
+) -> tuple[int, list[Customer]]:
+    """How many live customers match, and the page of them from `offset`, oldest first."""
+    live = and_(match, Customer.deleted_at.is_(None))
+    total = int((await session.execute(select(func.count()).select_from(Customer).where(live))).scalar_one())
+    stmt = select(Customer).where(live).order_by(Customer.id).offset(offset).limit(limit)
+    return total, list((await session.execute(stmt)).scalars())
 
 
 async def primary_card(session: AsyncSession, customer_id: int) -> Card | None:

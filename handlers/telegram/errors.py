@@ -20,7 +20,7 @@ def error_text(tr: Translator, locale: str, error: DomainError) -> str:
     return tr.get(locale, f"error-{error.code}", **error.params)
 
 
-async def _locale(locale: str | None, uow: UnitOfWork, user: User | None) -> str:
+async def error_locale(locale: str | None, uow: UnitOfWork, user: User | None) -> str:
     """Error handlers run outside the message-level middlewares, so `locale` is usually not in their
     data: work it out the way IdentityMiddleware does (the customer's language, else Telegram's)."""
     if locale:
@@ -48,7 +48,7 @@ def get_router() -> Router:
         event_from_user: User | None = None,
     ) -> None:
         assert isinstance(event.exception, DomainError)
-        locale = await _locale(locale, uow, event_from_user)
+        locale = await error_locale(locale, uow, event_from_user)
         await _reply(event, error_text(tr, locale, event.exception))
 
     @router.error()
@@ -58,7 +58,7 @@ def get_router() -> Router:
     ) -> None:
         log.exception("unhandled error in update %s", event.update.update_id, exc_info=event.exception)
         try:
-            locale = await _locale(locale, uow, event_from_user)
+            locale = await error_locale(locale, uow, event_from_user)
         except Exception:  # the database may be what failed: answer anyway
             locale = "ru"
         await _reply(event, tr.get(locale, "error-unexpected"))

@@ -11,10 +11,12 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK, main_menu
 from handlers.telegram.start import send_registration_prompt, stranger_locale
 from locales import Translator
 from services.customers import CustomerView
+from services.staff import StaffView
 
 
 def get_router() -> Router:
@@ -23,17 +25,17 @@ def get_router() -> Router:
     router.callback_query.filter(PRIVATE_CALLBACK)
 
     @router.message()
-    async def anything(message: Message, state: FSMContext, tr: Translator, locale: str,
+    async def anything(message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str,
                        customer: CustomerView | None) -> None:
         if customer is None:
-            await send_registration_prompt(message, state, tr, locale)
+            await send_registration_prompt(message, state, uow, tr, locale)
             return
         await message.answer(tr.get(locale, "menu-unknown"), reply_markup=main_menu(tr, locale))
 
     @router.callback_query()
     async def stale_button(query: CallbackQuery, state: FSMContext, tr: Translator, locale: str,
-                           customer: CustomerView | None) -> None:
-        if customer is None:
+                           customer: CustomerView | None, staff: StaffView | None = None) -> None:
+        if customer is None and staff is None:
             locale = await stranger_locale(state, locale)
             await query.answer(tr.get(locale, "start-need-registration"), show_alert=True)
             return

@@ -145,7 +145,7 @@ def get_deep_link_router() -> Router:
         await state.update_data({START_PAYLOAD_KEY: payload})
         code = family.code_from_start_payload(payload)
         if customer is None or code is None:
-            await send_registration_prompt(message, state, tr, locale)
+            await send_registration_prompt(message, state, uow, tr, locale)
             return
         await offer_join(message, state, uow, clock, tr, locale, customer.id, code)
 

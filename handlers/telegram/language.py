@@ -53,7 +53,7 @@ def get_router() -> Router:
             return
         if customer is None:
             await state.update_data({LANGUAGE_KEY: code})
-            await send_registration_prompt(query.message, state, tr, code)
+            await send_registration_prompt(query.message, state, uow, tr, code)
             return
         await customers.set_language(uow, clock, customer_id=customer.id, language=code)
         # A fresh reply keyboard: the buttons' labels change with the language.

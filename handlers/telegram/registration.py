@@ -51,7 +51,7 @@ def get_router() -> Router:
             return
         if (await state.get_data()).get(CONSENT_SHOWN_KEY) != POLICY_VERSION:
             # Consent is given to a text the person saw: show it before taking any data.
-            await send_registration_prompt(message, state, tr, locale)
+            await send_registration_prompt(message, state, uow, tr, locale)
             return
         try:
             result = await _register(message, uow, clock, phone_policy, locale)

@@ -12,10 +12,13 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 
+from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, main_menu
 from locales import Translator
 from services.consent import POLICY_VERSION
 from services.customers import CustomerView
+from services.ledger.amounts import format_percent
+from services.program import get_settings
 
 START_PAYLOAD_KEY = "start_payload"
 # The policy version whose text this chat was shown; sharing a contact gives consent to it.
@@ -43,13 +46,16 @@ def contact_keyboard(tr: Translator, locale: str) -> ReplyKeyboardMarkup:
     )
 
 
-async def send_registration_prompt(message: Message, state: FSMContext, tr: Translator, locale: str) -> None:
+async def send_registration_prompt(
+    message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str
+) -> None:
     """The welcome with the consent text and the contact button; also the answer to anything a
     stranger sends, because a dismissed reply keyboard must come back."""
     locale = await stranger_locale(state, locale)
     await state.update_data({CONSENT_SHOWN_KEY: POLICY_VERSION})
+    cap = format_percent((await get_settings(uow)).redemption_cap_bp)
     text = "\n\n".join(
-        (tr.get(locale, "start-welcome"), tr.get(locale, "start-consent", version=POLICY_VERSION),
+        (tr.get(locale, "start-welcome", cap=cap), tr.get(locale, "start-consent", version=POLICY_VERSION),
          tr.get(locale, "start-share-hint"))
     )
     await message.answer(text, reply_markup=contact_keyboard(tr, locale))
@@ -62,13 +68,13 @@ def get_router() -> Router:
     @router.message(CommandStart())
     async def start(
         message: Message, command: CommandObject, state: FSMContext, tr: Translator, locale: str,
-        customer: CustomerView | None,
+        customer: CustomerView | None, uow: UnitOfWork,
     ) -> None:
         payload = (command.args or "").strip()
         if payload and len(payload) <= _PAYLOAD_MAX:
             await state.update_data({START_PAYLOAD_KEY: payload})
         if customer is None:
-            await send_registration_prompt(message, state, tr, locale)
+            await send_registration_prompt(message, state, uow, tr, locale)
             return
         await state.set_state(None)
         await message.answer(tr.get(locale, "start-welcome-back"), reply_markup=main_menu(tr, locale))

@@ -1,7 +1,16 @@
 # /find and the customer card staff see.
 staff-ask-query = Who are we looking for? Phone, card number, surname, birthday (DD.MM.YYYY) or code word.
 staff-find-none = Nobody found for “{ $query }”.
-staff-find-found = Found: { $count }. Open a customer card:
+staff-find-found = { $count ->
+        [one] Found { $count } customer
+       *[other] Found { $count } customers
+    }{ $paged ->
+        [yes] , showing { $first }–{ $last }
+       *[no] {""}
+    }. Open a customer card:
+staff-find-previous = ◀ Previous
+staff-find-next = Next ▶
+staff-find-stale = This search is out of date: send /find again.
 staff-card-name = 👤 <b>{ $name }</b>
 staff-card-phone = Phone: { $phone }
 staff-card-birthday = Birthday: { $date }

@@ -1,7 +1,17 @@
 # /find and the customer card staff see.
 staff-ask-query = Кого ищем? Телефон, номер карты, фамилия, дата рождения (ДД.ММ.ГГГГ) или кодовое слово.
 staff-find-none = По запросу «{ $query }» никого не нашлось.
-staff-find-found = Найдено: { $count }. Откройте карточку клиента:
+staff-find-found = { $count ->
+        [one] Найден { $count } клиент
+        [few] Найдено { $count } клиента
+       *[many] Найдено { $count } клиентов
+    }{ $paged ->
+        [yes] , показаны { $first }–{ $last }
+       *[no] {""}
+    }. Откройте карточку клиента:
+staff-find-previous = ◀ Предыдущие
+staff-find-next = Следующие ▶
+staff-find-stale = Этот поиск устарел: отправьте /find ещё раз.
 staff-card-name = 👤 <b>{ $name }</b>
 staff-card-phone = Телефон: { $phone }
 staff-card-birthday = День рождения: { $date }

@@ -87,7 +87,7 @@ async def require_store(session: AsyncSession, store_id: int) -> None:
     if _known_stores.get(engine, store_id):
         return
     if await session.get(Store, store_id) is None:
-        raise StoreNotFound(store_id=store_id)
+        raise StoreNotFound(code=str(store_id))
     _known_stores.put(engine, True, store_id)
 
 

@@ -194,10 +194,10 @@ async def test_birthday_job_from_the_command_line_greets_with_the_bonus(stack: S
     await client.wait_for(dina, "Promotional messages: on", REPLY_TIMEOUT, after=saved)
 
     today = birthday.isoformat()
-    queued = await stack.cli("jobs", "run", "birthdays", "--today", today)
+    queued = await stack.cli("jobs", "run", "birthdays", "--today", today, "--yes")
     assert "1 greetings queued, 1 birthday bonuses granted" in queued, queued
     # The greeting waits in the outbox for its day; `jobs run deliver` on that day sends it.
-    delivered = await stack.cli("jobs", "run", "deliver", "--today", today)
+    delivered = await stack.cli("jobs", "run", "deliver", "--today", today, "--yes")
     assert re.search(r"sent [1-9]", delivered), delivered
     greeting = await client.wait_for(dina, "Happy birthday!", REPLY_TIMEOUT)
     assert "500 gift points" in greeting.text

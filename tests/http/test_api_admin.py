@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_web_app
 from bot.redis import create_redis
-from services import staff
+from services import customers, staff
+from services.phones import PhonePolicy
 from tests.http.conformance import document, operation_for
 from tests.http.conftest import CARD, Api
 from tests.http.test_api_pos import problem_of, purchase
@@ -72,7 +73,14 @@ async def test_customer_search_and_staff_list(api: Api) -> None:
     assert [c["card_number"] for c in found["items"]] == [CARD]
     assert found["items"][0]["phone"] == "+79161234567"  # admins see the phone
     by_phone = await (await api.call("GET", "/api/v1/customers?q=89161234567", key=api.admin)).json()
-    assert len(by_phone["items"]) == 1
+    assert len(by_phone["items"]) == 1 and by_phone["total"] == 1
+    for number in range(7):
+        await customers.create_walk_in(
+            api.context.uow, api.clock, phone=f"+7903{number:07d}", name="Olga", surname="Ivanova",
+            phone_policy=PhonePolicy(), actor="test",
+        )
+    page = await (await api.call("GET", "/api/v1/customers?q=ivanova&limit=3&offset=6", key=api.admin)).json()
+    assert page["total"] == 8 and page["offset"] == 6 and len(page["items"]) == 2
     await staff.add_staff(api.context.uow, api.clock, telegram_id=42, role="cashier", name="Kate", store_code="S1",
                           actor="test")
     members = await (await api.call("GET", "/api/v1/staff", key=api.admin)).json()

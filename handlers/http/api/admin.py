@@ -81,11 +81,13 @@ async def update_program_settings(call: Call) -> Reply:
 
 
 async def search_customers(call: Call) -> Reply:
-    found = await customers.find_customers(
+    page = await customers.search_customers(
         call.context.uow, call.query.q, phone_policy=call.context.phone_policy, full_access=True,
-        limit=call.query.limit,
+        offset=call.query.offset, limit=call.query.limit,
     )
-    return Reply.of(CustomersOut(items=[customer_out(customer) for customer in found]))
+    return Reply.of(
+        CustomersOut(items=[customer_out(customer) for customer in page.items], total=page.total, offset=page.offset)
+    )
 
 
 async def list_staff(call: Call) -> Reply:

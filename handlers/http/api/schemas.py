@@ -137,7 +137,8 @@ class CardStatusRequest(Request):
 
 class CustomersQuery(Query):
     q: str = Field(min_length=1, max_length=100, description="Phone, card number, birthday DD.MM.YYYY, surname.")
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=20, ge=1, le=100, description="Customers per page.")
+    offset: int = Field(default=0, ge=0, description="How many matching customers to skip (paging).")
 
 
 class ProgramSettingsPatch(Request):
@@ -266,6 +267,8 @@ class CustomerOut(Response):
 
 class CustomersOut(Response):
     items: list[CustomerOut]
+    total: int = Field(description="How many customers matched in all; `items` is the page from `offset`.")
+    offset: int
 
 
 class AdjustmentOut(Response):

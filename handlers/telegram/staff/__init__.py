@@ -20,13 +20,16 @@ from handlers.telegram.staff import (
     purchases,
     refunds,
     report,
+    shift,
     walk_in,
+    welcome,
 )
 
 
 def get_routers() -> list[Router]:
     return [
-        invites.get_public_router(),
+        invites.get_public_router(),  # the invite deep link before the staff /start
+        welcome.get_router(),
         access.get_router(),  # cancel first: it ends any staff dialog
         menu.get_router(),
         invites.get_router(),
@@ -38,4 +41,5 @@ def get_routers() -> list[Router]:
         walk_in.get_router(),
         conflicts.get_router(),
         report.get_router(),
+        shift.get_router(),
     ]

@@ -11,7 +11,7 @@ from bot.settings import Settings
 from db.uow import UnitOfWork
 from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, local_date, local_datetime, pts
-from handlers.telegram.staff.keyboards import LINKS_CALLBACK, OpenCustomer, ask, button, column
+from handlers.telegram.staff.keyboards import LINKS_CALLBACK, FindPage, OpenCustomer, ask, button, column
 from handlers.telegram.staff.states import FindDialog
 from locales import Translator
 from services import staff_desk
@@ -19,9 +19,10 @@ from services.clock import Clock
 from services.customers import CustomerView
 from services.phones import PhonePolicy
 from services.staff import StaffView
-from services.staff_desk import CustomerCard
+from services.staff_desk import SEARCH_PAGE, CustomerCard
 
-MAX_RESULTS = 20
+# The last query, kept so that the page buttons can ask for more of it.
+QUERY_KEY = "find_query"
 
 
 def _result_label(customer: CustomerView) -> str:
@@ -79,15 +80,28 @@ def customer_card_keyboard(customer_id: int, tr: Translator, locale: str) -> Inl
 
 
 async def _answer_search(
-    message: Message, query: str, uow: UnitOfWork, tr: Translator, locale: str, member: StaffView | None,
-    phone_policy: PhonePolicy,
+    message: Message, state: FSMContext, query: str, offset: int, uow: UnitOfWork, tr: Translator, locale: str,
+    member: StaffView | None, phone_policy: PhonePolicy,
 ) -> None:
-    found = await staff_desk.search(uow, by=member, query=query, policy=phone_policy)
-    if not found:
+    page = await staff_desk.search(uow, by=member, query=query, policy=phone_policy, offset=offset)
+    if not page.total:
         await message.answer(tr.get(locale, "staff-find-none", query=esc(query)))
         return
-    buttons = [button(_result_label(c), OpenCustomer(customer_id=c.id)) for c in found[:MAX_RESULTS]]
-    await message.answer(tr.get(locale, "staff-find-found", count=len(found)), reply_markup=column(*buttons))
+    await state.update_data({QUERY_KEY: query})
+    buttons = [button(_result_label(c), OpenCustomer(customer_id=c.id)) for c in page.items]
+    paging = []
+    if page.offset > 0:
+        paging.append(button(tr.get(locale, "staff-find-previous"), FindPage(offset=page.offset - SEARCH_PAGE)))
+    if page.offset + len(page.items) < page.total:
+        paging.append(button(tr.get(locale, "staff-find-next"), FindPage(offset=page.offset + len(page.items))))
+    keyboard = column(*buttons)
+    if paging:
+        keyboard.inline_keyboard.append(paging)
+    text = tr.get(
+        locale, "staff-find-found", count=page.total, paged="no" if len(page.items) == page.total else "yes",
+        first=page.offset + 1, last=page.offset + len(page.items),
+    )
+    await message.answer(text, reply_markup=keyboard)
 
 
 def get_router() -> Router:
@@ -102,7 +116,7 @@ def get_router() -> Router:
         member = require(staff)
         await state.clear()
         if command.args and command.args.strip():
-            await _answer_search(message, command.args.strip(), uow, tr, locale, member, phone_policy)
+            await _answer_search(message, state, command.args.strip(), 0, uow, tr, locale, member, phone_policy)
             return
         await ask(message, state, FindDialog.query, tr, locale, "staff-ask-query")
 
@@ -112,8 +126,22 @@ def get_router() -> Router:
         phone_policy: PhonePolicy, staff: StaffView | None = None,
     ) -> None:
         assert message.text is not None
-        await _answer_search(message, message.text.strip(), uow, tr, locale, staff, phone_policy)
         await state.clear()
+        await _answer_search(message, state, message.text.strip(), 0, uow, tr, locale, staff, phone_policy)
+
+    @router.callback_query(FindPage.filter(), StaffOnly())
+    async def another_page(
+        query: CallbackQuery, callback_data: FindPage, state: FSMContext, uow: UnitOfWork, tr: Translator,
+        locale: str, phone_policy: PhonePolicy, staff: StaffView | None = None,
+    ) -> None:
+        last = (await state.get_data()).get(QUERY_KEY)
+        if not isinstance(last, str) or not isinstance(query.message, Message):
+            await query.answer(tr.get(locale, "staff-find-stale"), show_alert=True)
+            return
+        await query.answer()
+        await _answer_search(
+            query.message, state, last, callback_data.offset, uow, tr, locale, staff, phone_policy
+        )
 
     @router.callback_query(OpenCustomer.filter())
     async def open_customer(

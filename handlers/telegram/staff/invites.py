@@ -14,8 +14,10 @@ from handlers.telegram.staff.common import esc
 from handlers.telegram.staff.keyboards import (
     RoleChoice,
     StaffMemberAction,
+    StaffMemberConfirmed,
     StoreChoice,
     button,
+    cancel_button,
     column,
     with_cancel,
 )
@@ -153,8 +155,24 @@ def get_router() -> Router:
         await message.answer(text, reply_markup=column(*buttons) if buttons else None)
 
     @router.callback_query(StaffMemberAction.filter())
+    async def ask_to_deactivate(
+        query: CallbackQuery, callback_data: StaffMemberAction, uow: UnitOfWork, tr: Translator, locale: str,
+        staff: StaffView | None = None,
+    ) -> None:
+        """Switching someone off takes their commands away at once: ask before doing it."""
+        other = await staff_desk.deactivation_candidate(uow, by=staff, staff_id=callback_data.staff_id)
+        await query.answer()
+        if isinstance(query.message, Message):
+            text = tr.get(
+                locale, "staff-deactivate-confirm", name=esc(other.name), role=role_name(tr, locale, other.role),
+                store=esc(other.store_code or tr.get(locale, "staff-no-store")),
+            )
+            yes = button(tr.get(locale, "staff-button-deactivate-yes"), StaffMemberConfirmed(staff_id=other.id))
+            await query.message.answer(text, reply_markup=column(yes, cancel_button(tr, locale)))
+
+    @router.callback_query(StaffMemberConfirmed.filter())
     async def deactivate(
-        query: CallbackQuery, callback_data: StaffMemberAction, bot: Bot, uow: UnitOfWork, clock: Clock,
+        query: CallbackQuery, callback_data: StaffMemberConfirmed, bot: Bot, uow: UnitOfWork, clock: Clock,
         tr: Translator, locale: str, staff: StaffView | None = None,
     ) -> None:
         gone = await staff_desk.deactivate(uow, clock, by=staff, staff_id=callback_data.staff_id)

@@ -20,6 +20,12 @@ class OpenCustomer(CallbackData, prefix="stf"):
     customer_id: int
 
 
+class FindPage(CallbackData, prefix="stp"):
+    """Another page of the last /find (its query is kept in the dialog data: it may be long)."""
+
+    offset: int
+
+
 class StatusChoice(CallbackData, prefix="sts"):
     status: str
 
@@ -41,7 +47,19 @@ class ConflictAction(CallbackData, prefix="stc"):
     move: bool
 
 
+class ShiftStore(CallbackData, prefix="sth"):
+    """The store a member tied to no store works in for the shift."""
+
+    store_id: int
+
+
 class StaffMemberAction(CallbackData, prefix="stm"):
+    """Deactivate a staff member: asks first (StaffMemberConfirmed then does it)."""
+
+    staff_id: int
+
+
+class StaffMemberConfirmed(CallbackData, prefix="stq"):
     staff_id: int
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.methods import SendMessage
 
 from services.staff import StaffView
-from tests.telegram.staff.conftest import err
+from tests.telegram.staff.conftest import err, text
 from tests.telegram.staff.helpers import ADMIN, CASHIER, CUSTOMER_CARD, MANAGER, OWNER, STRANGER, Shop
 
 STAFF_COMMANDS = (
@@ -21,7 +21,7 @@ async def test_a_stranger_gets_not_staff_for_every_staff_command_and_nothing_cha
     audit = await shop.audit_actions()
     for command in STAFF_COMMANDS:
         assert await shop.send(STRANGER, command) == [err("not_staff")], command
-    for data in ("stf:1", "stc:1:1", "stm:4", "sts:blocked", "str:today", "sti:cashier", "stw:-", "stx:skip"):
+    for data in ("stf:1", "stc:1:1", "stm:4", "stq:4", "sts:blocked", "str:today", "sti:cashier", "stw:-", "stx:skip"):
         answers = await shop.press(STRANGER, data)
         assert all("Петрова" not in a and CUSTOMER_CARD not in a for a in answers), data
     assert await shop.operations() == operations
@@ -47,6 +47,7 @@ async def test_a_deactivated_member_is_a_stranger_again(shop: Shop) -> None:
     await shop.send(ADMIN, "/staff")
     deactivate = next(data for label, data in shop.buttons().items() if "Kate" in label)
     await shop.press(ADMIN, deactivate)
+    await shop.press(ADMIN, shop.buttons()["Да, отключить"])
     assert await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 100") == [err("not_staff")]
     assert await shop.operations("purchase_accrual") == 0
 
@@ -55,6 +56,7 @@ async def test_a_dialog_left_by_a_deactivated_member_goes_nowhere(shop: Shop) ->
     await shop.send(CASHIER, "/accrue")
     await shop.send(ADMIN, "/staff")
     await shop.press(ADMIN, next(data for label, data in shop.buttons().items() if "Kate" in label))
+    await shop.press(ADMIN, shop.buttons()["Да, отключить"])
     await shop.send(CASHIER, CUSTOMER_CARD)
     await shop.send(CASHIER, "100")
     assert await shop.operations("purchase_accrual") == 0
@@ -104,3 +106,11 @@ async def test_another_command_ends_a_dialog_and_is_answered(shop: Shop) -> None
     # A staff command started meanwhile runs its own dialog from the start.
     await shop.send(CASHIER, "/refund")
     assert await shop.send(CASHIER, "/cancel") == ["Отменено."]
+
+
+async def test_an_old_staff_button_says_it_is_out_of_date(shop: Shop) -> None:
+    # "No receipt number" and "Whole receipt" of a dialog that is over, pressed by staff who are not customers.
+    for data in ("stx:skip", "stx:full"):
+        assert await shop.press(CASHIER, data) == [text("menu-button-outdated")], data
+        assert await shop.press(OWNER, data) == [text("menu-button-outdated")], data
+    assert await shop.operations("purchase_accrual") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services import customers
+from services.phones import PhonePolicy
 from tests.telegram.staff.conftest import err
 from tests.telegram.staff.helpers import CASHIER, CUSTOMER_CARD, MANAGER, Shop
 
@@ -13,13 +14,13 @@ async def test_find_in_one_line_by_any_key(shop: Shop) -> None:
     )
     for query in ["+7 916 123-45-67", "89161234567", CUSTOMER_CARD, "Петрова", "01.02.1990", "ромашка"]:
         answers = await shop.send(MANAGER, f"/find {query}")
-        assert answers == ["Найдено: 1. Откройте карточку клиента:"], query
+        assert answers == ["Найден 1 клиент. Откройте карточку клиента:"], query
         assert list(shop.buttons().values()) == [f"stf:{shop.customer_id}"], query
 
 
 async def test_find_as_a_dialog(shop: Shop) -> None:
     assert "Кого ищем?" in (await shop.send(CASHIER, "/find"))[0]
-    assert await shop.send(CASHIER, "Петрова") == ["Найдено: 1. Откройте карточку клиента:"]
+    assert await shop.send(CASHIER, "Петрова") == ["Найден 1 клиент. Откройте карточку клиента:"]
     # The dialog is over: the next text is not a query.
     assert not any("Найдено" in a for a in await shop.send(CASHIER, "Петрова"))
 
@@ -66,3 +67,33 @@ async def test_the_links_button_opens_the_customers_links(shop: Shop) -> None:
     links = shop.buttons()["👪 Связи"]
     answers = await shop.press(MANAGER, links)
     assert answers and answers != [err("not_staff")] and "Петрова" in answers[0], answers
+
+
+async def _namesakes(shop: Shop, count: int) -> None:
+    for number in range(count):
+        await customers.create_walk_in(
+            shop.uow, shop.clock, phone=f"+7903{number:07d}", name="Ольга", surname="Иванова",
+            phone_policy=PhonePolicy(), actor="test",
+        )
+
+
+async def test_find_says_how_many_matched_and_pages_through_all(shop: Shop) -> None:
+    await _namesakes(shop, 25)
+    assert await shop.send(MANAGER, "/find Иванова") == [
+        "Найдено 25 клиентов, показаны 1–10. Откройте карточку клиента:"
+    ]
+    first = list(shop.buttons().values())
+    assert len(first) == 11 and first[-1] == "stp:10"
+    assert await shop.press(MANAGER, "stp:10") == ["Найдено 25 клиентов, показаны 11–20. Откройте карточку клиента:"]
+    second = list(shop.buttons().values())
+    assert second[-2:] == ["stp:0", "stp:20"] and not set(first[:10]) & set(second[:10])
+    assert await shop.press(MANAGER, "stp:20") == ["Найдено 25 клиентов, показаны 21–25. Откройте карточку клиента:"]
+    third = list(shop.buttons().values())
+    assert len(third) == 6 and third[-1] == "stp:10"
+    assert len(set(first[:10] + second[:10] + third[:5])) == 25
+    en = await shop.send(MANAGER, "/find Иванова", language="en")
+    assert en == ["Found 25 customers, showing 1–10. Open a customer card:"]
+
+
+async def test_a_page_button_of_a_forgotten_search_is_out_of_date(shop: Shop) -> None:
+    assert await shop.press(CASHIER, "stp:10") == ["Этот поиск устарел: отправьте /find ещё раз."]

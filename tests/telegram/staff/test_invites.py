@@ -105,7 +105,18 @@ async def test_the_staff_list_and_deactivation(shop: Shop) -> None:
     labels = shop.buttons()
     assert not any("Olga" in label or "Alex" in label for label in labels)  # not the owner, not oneself
     kate = next(data for label, data in labels.items() if "Kate" in label)
-    assert await shop.press(ADMIN, kate) == ["Kate больше не сотрудник."]
+    # Asked first: nothing happens until the second press.
+    assert await shop.press(ADMIN, kate) == [
+        "Отключить Kate (кассир, магазин S1)? Команды сотрудника у него пропадут сразу; "
+        "вернуть можно новым приглашением."
+    ]
+    assert await _member(shop, CASHIER) is not None
+    assert list(shop.buttons()) == ["Да, отключить", "✖️ Отмена"]
+    assert await shop.press(ADMIN, shop.buttons()["✖️ Отмена"]) == ["Отменено."]
+    assert await _member(shop, CASHIER) is not None
+    await shop.press(ADMIN, kate)
+    confirm = shop.buttons()["Да, отключить"]
+    assert await shop.press(ADMIN, confirm) == ["Kate больше не сотрудник."]
     assert await _member(shop, CASHIER) is None
     removed = [r for r in shop.harness.session.requests if isinstance(r, DeleteMyCommands)]
     assert removed and removed[0].scope == BotCommandScopeChat(chat_id=CASHIER)
@@ -119,7 +130,11 @@ async def test_forged_deactivation_buttons_are_refused(shop: Shop) -> None:
     assert await shop.press(MANAGER, f"stm:{owner.id}") == [err("role_too_high", role="admin")]
     assert await shop.press(OWNER, f"stm:{owner.id}") == [err("forbidden")]  # not oneself
     assert await shop.press(OWNER, "stm:999") == [err("staff_not_found")]
-    assert await _member(shop, OWNER) is not None
+    # The confirming button is checked the same way: a forged one does nothing.
+    assert await shop.press(ADMIN, f"stq:{owner.id}") == [err("role_too_high", role="owner")]
+    assert await shop.press(MANAGER, f"stq:{manager.id}") == [err("role_too_high", role="admin")]
+    assert await shop.press(OWNER, f"stq:{owner.id}") == [err("forbidden")]
+    assert await _member(shop, OWNER) is not None and await _member(shop, MANAGER) is not None
 
 
 async def test_the_staff_menu_is_set_at_startup_for_active_staff(shop: Shop) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services import cards, program
 from tests.telegram.staff.conftest import err
-from tests.telegram.staff.helpers import CASHIER, CUSTOMER_CARD, OWNER, Shop
+from tests.telegram.staff.helpers import CASHIER, CUSTOMER_CARD, Shop
 
 
 async def test_accrue_in_one_line_with_a_receipt_and_its_repeat(shop: Shop) -> None:
@@ -72,11 +72,6 @@ async def test_accrue_refuses_an_unknown_or_blocked_card(shop: Shop) -> None:
 
 async def test_accrue_needs_arguments_or_nothing(shop: Shop) -> None:
     assert (await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD}"))[0].startswith("Формат: /accrue")
-
-
-async def test_staff_without_a_store_cannot_post_receipts(shop: Shop) -> None:
-    assert await shop.send(OWNER, f"/accrue {CUSTOMER_CARD} 100") == [err("staff_no_store")]
-    assert await shop.operations("purchase_accrual") == 0
 
 
 async def test_discount_mode_answers_the_discount(shop: Shop) -> None:
