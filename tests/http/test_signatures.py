@@ -1,0 +1,239 @@
+"""Request signatures bind the whole request (method, path and query, Idempotency-Key, timestamp,
+body) and are accepted once, on every instance; failed authentications are rate-limited per client
+address before any key look-up; a body must be JSON. On SQLite and PostgreSQL, the replay store in
+the database or in Redis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.app import build_web_app
+from bot.context import AppContext
+from bot.redis import create_redis
+from db.engine import create_engine
+from db.models import Operation
+from db.uow import UnitOfWork
+from locales import translator
+from services import customers
+from services.api_keys import CreatedApiKey
+from services.clock import FrozenClock
+from services.phones import PhonePolicy
+from tests.http.conftest import CARD, Api, make_api, settings
+from tests.http.instances import REDIS_SKIP_REASON, REDIS_URL
+from tests.http.test_api_pos import problem_of
+from tests.support.statements import statements
+
+ADJUSTMENTS = f"/api/v1/cards/{CARD}/adjustments"
+OTHER_PHONE = "+79161234568"
+OTHER_CARD = "9161234568"
+
+
+def capture(
+    api: Api, method: str, path: str, *, key: CreatedApiKey | None = None, body: Any = None,
+    headers: dict[str, str] | None = None, offset: int = 0,
+) -> tuple[dict[str, str], bytes]:
+    """The headers and body of a signed request as a till sends it (and as an eavesdropper keeps it)."""
+    key = key or api.pos
+    data = b"" if body is None else json.dumps(body).encode()
+    sent = {"Authorization": f"Bearer {key.key}", "Content-Type": "application/json", **(headers or {})}
+    sent["X-Signature"] = api.signature(method, path, data, sent, key=key, offset=offset)
+    return sent, data
+
+
+async def send(api: Api, method: str, path: str, captured: tuple[dict[str, str], bytes]) -> ClientResponse:
+    headers, data = captured
+    return await api.call(method, path, raw=data, headers=headers)
+
+
+async def adjustments(api: Api) -> int:
+    async def work(session: AsyncSession) -> int:
+        stmt = select(func.count()).select_from(Operation).where(Operation.kind == "manual_adjustment")
+        return int((await session.execute(stmt)).scalar_one())
+
+    return await api.context.uow.read(work)
+
+
+async def test_a_captured_request_is_accepted_once(api: Api) -> None:
+    before = await adjustments(api)
+    captured = capture(api, "POST", ADJUSTMENTS, key=api.admin, body={"points": 5000, "reason": "goodwill"},
+                       headers={"Idempotency-Key": "adj-1"})
+    assert (await send(api, "POST", ADJUSTMENTS, captured)).status == 201
+    # Sent again as it was: refused, though the idempotent replay would have answered 201 again.
+    await problem_of(await send(api, "POST", ADJUSTMENTS, captured), 401, "signature_replayed")
+    # Sent again with a new Idempotency-Key (points credited a second time, before): refused.
+    headers, data = captured
+    await problem_of(
+        await send(api, "POST", ADJUSTMENTS, ({**headers, "Idempotency-Key": "adj-2"}, data)), 401, "bad_signature"
+    )
+    assert await adjustments(api) == before + 1
+
+
+async def test_a_signature_does_not_open_another_card(api: Api) -> None:
+    other = await customers.create_walk_in(
+        api.context.uow, api.clock, phone=OTHER_PHONE, name="Oleg", phone_policy=PhonePolicy(), actor="test"
+    )
+    assert other.card_id is not None
+    captured = capture(api, "PUT", f"/api/v1/cards/{CARD}/status", key=api.admin, body={"status": "blocked"})
+    await problem_of(await send(api, "PUT", f"/api/v1/cards/{OTHER_CARD}/status", captured), 401, "bad_signature")
+    lookup = await api.call("GET", f"/api/v1/cards/lookup?q={OTHER_CARD}")
+    assert (await lookup.json())["status"] == "active"
+    # Nor another method on the same path, nor the same request with another body.
+    await problem_of(await send(api, "POST", f"/api/v1/cards/{CARD}/status", captured), 405, "method_not_allowed")
+    headers, _ = captured
+    await problem_of(
+        await send(api, "PUT", f"/api/v1/cards/{CARD}/status", (headers, b'{"status": "active"}')), 401,
+        "bad_signature",
+    )
+
+
+async def test_a_signed_get_does_not_open_another_get(api: Api) -> None:
+    lookup = f"/api/v1/cards/lookup?q={CARD}"
+    captured = capture(api, "GET", lookup, key=api.admin)
+    # Another query on the same path, another path: each would have answered with the empty body's signature.
+    await problem_of(await send(api, "GET", "/api/v1/cards/lookup?q=9160000000", captured), 401, "bad_signature")
+    await problem_of(await send(api, "GET", "/api/v1/customers?q=Ivanova", captured), 401, "bad_signature")
+    await problem_of(await send(api, "GET", "/api/v1/staff", captured), 401, "bad_signature")
+    assert (await send(api, "GET", lookup, captured)).status == 200
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-301, False), (-300, True), (0, True), (29, True), (30, True),
+                                                   (31, False), (300, False)])
+async def test_the_accepted_clock_skew(api: Api, offset: int, accepted: bool) -> None:
+    path = f"/api/v1/cards/lookup?q={CARD}"
+    response = await send(api, "GET", path, capture(api, "GET", path, offset=offset))
+    if accepted:
+        assert response.status == 200, await response.text()
+    else:
+        body = await problem_of(response, 401, "bad_signature")
+        assert body["params"]["reason"] == "expired"
+
+
+@pytest.fixture
+async def narrow(uow: UnitOfWork, clock: FrozenClock) -> AsyncIterator[Api]:
+    async for item in make_api(uow, clock, api_signature_max_age_seconds=10, api_signature_max_future_seconds=0):
+        yield item
+
+
+async def test_the_skew_is_a_setting(narrow: Api) -> None:
+    path = f"/api/v1/cards/lookup?q={CARD}"
+    assert (await send(narrow, "GET", path, capture(narrow, "GET", path, offset=-10))).status == 200
+    await problem_of(await send(narrow, "GET", path, capture(narrow, "GET", path, offset=-11)), 401, "bad_signature")
+    await problem_of(await send(narrow, "GET", path, capture(narrow, "GET", path, offset=1)), 401, "bad_signature")
+
+
+@pytest.fixture(params=["database", "redis"])
+async def two_instances(request: pytest.FixtureRequest, db_url: str, engine: AsyncEngine, uow: UnitOfWork,
+                        clock: FrozenClock) -> AsyncIterator[tuple[Api, TestClient[Any, Any]]]:
+    """Two web apps on one database, each with its own engine (so its own key cache) and, for
+    `redis`, its own Redis client on one server."""
+    if request.param == "redis" and REDIS_URL is None:
+        pytest.skip(REDIS_SKIP_REASON)
+    redis_url = REDIS_URL if request.param == "redis" else None
+    async for first in make_api(uow, clock, redis_url=redis_url):
+        second_engine = create_engine(db_url)
+        redis = create_redis(redis_url) if redis_url else None
+        context = AppContext(settings=settings(redis_url=redis_url), uow=UnitOfWork(second_engine), clock=clock,
+                             translator=translator(), phone_policy=PhonePolicy())
+        client: TestClient[Any, Any] = TestClient(TestServer(build_web_app(context, redis=redis)))
+        await client.start_server()
+        try:
+            yield first, client
+        finally:
+            await client.close()
+            if redis is not None:
+                await redis.aclose()
+            await second_engine.dispose()
+
+
+async def test_a_replay_is_refused_by_every_instance(two_instances: tuple[Api, TestClient[Any, Any]]) -> None:
+    first, second = two_instances
+    receipt = {"receipt_id": f"R-{first.clock.token(6)}", "amount_kopecks": 100_000, "card": CARD}
+    headers, data = capture(first, "POST", "/api/v1/purchases", body=receipt)
+    assert (await second.post("/api/v1/purchases", data=data, headers=headers)).status == 201
+    await problem_of(await send(first, "POST", "/api/v1/purchases", (headers, data)), 401, "signature_replayed")
+    await problem_of(await second.post("/api/v1/purchases", data=data, headers=headers), 401, "signature_replayed")
+
+
+def bad_key(n: int) -> str:
+    return f"lk_ZZZZZZZZZ{n:03d}_" + "x" * 43
+
+
+@pytest.fixture
+async def guarded(uow: UnitOfWork, clock: FrozenClock) -> AsyncIterator[Api]:
+    async for item in make_api(uow, clock, api_auth_failures_per_minute=1, api_auth_failures_burst=3):
+        yield item
+
+
+async def test_a_flood_of_bad_keys_is_stopped_before_the_database(guarded: Api) -> None:
+    path = f"/api/v1/cards/lookup?q={CARD}"
+    assert (await guarded.call("GET", path)).status == 200  # the till, before the flood
+    for n in range(3):
+        await problem_of(await guarded.client.get(path, headers={"Authorization": f"Bearer {bad_key(n)}"}), 401,
+                         "unauthorized")
+    with statements(guarded.context.uow.engine) as seen:
+        for n in range(3, 20):
+            response = await guarded.client.get(path, headers={"Authorization": f"Bearer {bad_key(n)}"})
+            body = await problem_of(response, 429, "rate_limited")
+            assert int(response.headers["Retry-After"]) >= 1 and body["retry_after"] >= 1
+        await problem_of(await guarded.client.get(path), 429, "rate_limited")  # no key at all
+        # X-Forwarded-For is not trusted by default: a new address in it changes nothing.
+        await problem_of(await guarded.client.get(
+            path, headers={"Authorization": f"Bearer {bad_key(99)}", "X-Forwarded-For": "203.0.113.9"}), 429,
+            "rate_limited")
+    assert seen == []
+    # A valid key keeps its own limit: the till goes on.
+    assert (await guarded.call("GET", path)).status == 200
+
+
+async def test_bad_signatures_count_as_failures(guarded: Api) -> None:
+    path = f"/api/v1/cards/lookup?q={CARD}"
+    for _ in range(3):
+        await problem_of(await guarded.call("GET", path, headers={"X-Signature": "t=1,v2=00"}), 401, "bad_signature")
+    await problem_of(await guarded.client.get(path, headers={"Authorization": f"Bearer {bad_key(1)}"}), 429,
+                     "rate_limited")
+
+
+@pytest.fixture
+async def behind_proxy(uow: UnitOfWork, clock: FrozenClock) -> AsyncIterator[Api]:
+    async for item in make_api(uow, clock, api_auth_failures_per_minute=1, api_auth_failures_burst=2,
+                               api_trust_x_forwarded_for=True):
+        yield item
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(behind_proxy: Api) -> None:
+    path = f"/api/v1/cards/lookup?q={CARD}"
+
+    def from_(address: str) -> dict[str, str]:
+        # The proxy appends the address it saw; what the client wrote before it is not believed.
+        return {"Authorization": f"Bearer {bad_key(0)}", "X-Forwarded-For": f"198.51.100.1, {address}"}
+
+    for _ in range(2):
+        await problem_of(await behind_proxy.client.get(path, headers=from_("203.0.113.5")), 401, "unauthorized")
+    await problem_of(await behind_proxy.client.get(path, headers=from_("203.0.113.5")), 429, "rate_limited")
+    await problem_of(await behind_proxy.client.get(path, headers=from_("203.0.113.6")), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None,
+                                          "application/json; charset=latin-1"])
+async def test_a_body_must_be_json(api: Api, content_type: str | None) -> None:
+    data = json.dumps({"receipt_id": "R-415", "amount_kopecks": 100_000, "card": CARD}).encode()
+    headers = {"Authorization": f"Bearer {api.pos.key}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await api.client.post("/api/v1/purchases", data=data, headers={**headers, "Accept-Language": "ru"})
+    body = await problem_of(response, 415, "unsupported_media_type")
+    assert "application/json" in body["detail"] and "Тело" in body["detail"], body
+    response = await api.client.post("/api/v1/purchases", data=data, headers=headers)
+    body = await problem_of(response, 415, "unsupported_media_type")
+    assert "application/json" in body["detail"] and "body" in body["detail"], body
+    charset = await api.call("POST", "/api/v1/purchases", raw=data,
+                             headers={"Content-Type": "application/json; charset=utf-8"})
+    assert charset.status == 201, await charset.text()
