@@ -33,7 +33,10 @@ CARD = "9161234567"
 
 
 def settings(**overrides: Any) -> Settings:
-    base: dict[str, Any] = {"redis_url": None, "api_rate_limit_per_minute": 100_000, "api_rate_limit_burst": 10_000}
+    base: dict[str, Any] = {
+        "redis_url": None, "api_rate_limit_per_minute": 100_000, "api_rate_limit_burst": 10_000,
+        "api_auth_failures_per_minute": 100_000, "api_auth_failures_burst": 10_000,
+    }
     return Settings(**{**base, **overrides})
 
 
@@ -70,7 +73,9 @@ class Api:
     ) -> str:
         """The X-Signature a client signing this request `offset` seconds from now would send."""
         key = key or self.pos
-        return api_keys.sign(key.signing_secret, int(self.clock.now().timestamp()) + offset, body)
+        idempotency_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
+        request = api_keys.SignedRequest(method, path, idempotency_key, body)
+        return api_keys.sign(key.signing_secret, int(self.clock.now().timestamp()) + offset, request)
 
     async def code(self, card_id: int | None = None) -> str:
         async def work(session: AsyncSession) -> str:

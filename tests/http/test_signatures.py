@@ -5,24 +5,30 @@ the database or in Redis."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import build_web_app
 from bot.context import AppContext
 from bot.redis import create_redis
 from db.engine import create_engine
-from db.models import Operation
+from db.models import ApiKey, Operation
 from db.uow import UnitOfWork
 from locales import translator
-from services import customers
+from services import api_keys, customers
 from services.api_keys import CreatedApiKey
 from services.clock import FrozenClock
 from services.phones import PhonePolicy
@@ -85,8 +91,7 @@ async def test_a_signature_does_not_open_another_card(api: Api) -> None:
     await problem_of(await send(api, "PUT", f"/api/v1/cards/{OTHER_CARD}/status", captured), 401, "bad_signature")
     lookup = await api.call("GET", f"/api/v1/cards/lookup?q={OTHER_CARD}")
     assert (await lookup.json())["status"] == "active"
-    # Nor another method on the same path, nor the same request with another body.
-    await problem_of(await send(api, "POST", f"/api/v1/cards/{CARD}/status", captured), 405, "method_not_allowed")
+    # Nor the same request with another body.
     headers, _ = captured
     await problem_of(
         await send(api, "PUT", f"/api/v1/cards/{CARD}/status", (headers, b'{"status": "active"}')), 401,
@@ -237,3 +242,79 @@ async def test_a_body_must_be_json(api: Api, content_type: str | None) -> None:
     charset = await api.call("POST", "/api/v1/purchases", raw=data,
                              headers={"Content-Type": "application/json; charset=utf-8"})
     assert charset.status == 201, await charset.text()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@dataclass(frozen=True)
+class Example:
+    """The worked example as a document states it."""
+
+    secret: str
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    string_to_sign: str
+    shell_body: str
+    shell_string: str
+    shell_secret: str
+
+
+def _block(text: str, lang: str) -> str:
+    match = re.search(rf"```{lang}\n(.*?)\n```", text, re.S)
+    assert match is not None, f"no {lang} block in the worked example"
+    return match.group(1)
+
+
+def parse_example(document: str) -> Example:
+    assert document.count("**Worked example.**") == 1
+    text = document[document.index("**Worked example.**"):]
+    secret = re.search(r"Signing secret `([0-9a-f]{64})`", text)
+    assert secret is not None
+    head, _, body = _block(text, "http").partition("\n\n")
+    request_line, *header_lines = head.split("\n")
+    method, target, version = request_line.split(" ")
+    assert version == "HTTP/1.1"
+    shell = _block(text, "sh")
+    shell_body = re.search(r"printf '%s' '(.*?)' \| sha256sum", shell)
+    shell_string = re.search(r"printf '(loyalty-[^']*)'", shell)
+    shell_secret = re.search(r"-hmac '([0-9a-f]{64})'", shell)
+    assert shell_body is not None and shell_string is not None and shell_secret is not None
+    return Example(
+        secret.group(1), method, target, dict(line.split(": ", 1) for line in header_lines), body.encode(),
+        _block(text, "text"), shell_body.group(1), shell_string.group(1).replace("\\n", "\n"), shell_secret.group(1),
+    )
+
+
+async def test_the_documented_example_is_what_the_server_accepts(api: Api) -> None:
+    document = await (await api.client.get("/api/v1/openapi.json")).json()
+    examples = [parse_example(README.read_text(encoding="utf-8")), parse_example(document["info"]["description"])]
+    assert examples[0] == examples[1], "the README and the OpenAPI document show different examples"
+    example = examples[0]
+    # The example is consistent in itself, and is what the server's own code computes.
+    fields = dict(part.split("=", 1) for part in example.headers["X-Signature"].split(","))
+    lines = example.string_to_sign.split("\n")
+    assert len(lines) == 7 and lines[1] == fields["t"] and lines[2] == fields.get("n", "")
+    assert lines[6] == hashlib.sha256(example.body).hexdigest()
+    assert (example.shell_body.encode(), example.shell_string, example.shell_secret) == (
+        example.body, example.string_to_sign, example.secret)
+    assert hmac.new(example.secret.encode(), example.string_to_sign.encode(), hashlib.sha256).hexdigest() == fields["v2"]
+    request = api_keys.SignedRequest(example.method, example.target, example.headers["Idempotency-Key"], example.body)
+    assert api_keys.canonical_string(int(fields["t"]), fields.get("n", ""), request) == example.string_to_sign
+    # The server accepts exactly that request at that time from a key with that secret, once.
+    api.clock.set(datetime.fromtimestamp(int(fields["t"]), UTC))
+
+    async def use_documented_secret(session: AsyncSession) -> None:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == api.admin.id).values(signing_secret=example.secret)
+        )
+
+    await api.context.uow.write(use_documented_secret)
+    headers = {**example.headers, "Authorization": f"Bearer {api.admin.key}"}
+    response = await api.call(example.method, example.target, raw=example.body, headers=headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["points"] == json.loads(example.body)["points"]
+    again = await api.call(example.method, example.target, raw=example.body, headers=headers)
+    await problem_of(again, 401, "signature_replayed")
