@@ -92,17 +92,17 @@ def build_web_app(context: AppContext, *, redis: Redis | None = None) -> web.App
     app = web.Application(client_max_size=64 * 1024)
     app[CONTEXT] = context
     settings = context.settings
-    per_key = {"per_minute": settings.api_rate_limit_per_minute, "burst": settings.api_rate_limit_burst}
-    per_address = {"per_minute": settings.api_auth_failures_per_minute, "burst": settings.api_auth_failures_burst}
+    per_key, key_burst = settings.api_rate_limit_per_minute, settings.api_rate_limit_burst
+    per_address, address_burst = settings.api_auth_failures_per_minute, settings.api_auth_failures_burst
     remembered = signature_window(settings).remembered_seconds
     if redis is not None:
         app[REDIS] = redis
-        app[RATE_LIMITER] = RedisTokenBucket(redis, **per_key)
-        app[AUTH_FAILURE_LIMITER] = RedisTokenBucket(redis, **per_address)
+        app[RATE_LIMITER] = RedisTokenBucket(redis, per_minute=per_key, burst=key_burst)
+        app[AUTH_FAILURE_LIMITER] = RedisTokenBucket(redis, per_minute=per_address, burst=address_burst)
         app[REPLAY_GUARD] = RedisReplayGuard(redis, ttl_seconds=remembered)
     else:
-        app[RATE_LIMITER] = MemoryTokenBucket(**per_key)
-        app[AUTH_FAILURE_LIMITER] = MemoryTokenBucket(**per_address)
+        app[RATE_LIMITER] = MemoryTokenBucket(per_minute=per_key, burst=key_burst)
+        app[AUTH_FAILURE_LIMITER] = MemoryTokenBucket(per_minute=per_address, burst=address_burst)
         app[REPLAY_GUARD] = DatabaseReplayGuard(context.uow, context.clock, ttl_seconds=remembered)
     setup_routes(app)
     return app

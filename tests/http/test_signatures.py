@@ -9,9 +9,10 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import build_web_app
 from bot.context import AppContext
-from bot.redis import create_redis
+from bot.redis import RedisReplayGuard, RedisTokenBucket, create_redis
 from db.engine import create_engine
-from db.models import ApiKey, Operation
+from db.models import ApiKey, Operation, SignatureReplay
 from db.uow import UnitOfWork
+from handlers.http.api.ratelimit import MemoryTokenBucket
+from handlers.http.api.replays import DatabaseReplayGuard
 from locales import translator
 from services import api_keys, customers
 from services.api_keys import CreatedApiKey
@@ -300,7 +303,8 @@ async def test_the_documented_example_is_what_the_server_accepts(api: Api) -> No
     assert lines[6] == hashlib.sha256(example.body).hexdigest()
     assert (example.shell_body.encode(), example.shell_string, example.shell_secret) == (
         example.body, example.string_to_sign, example.secret)
-    assert hmac.new(example.secret.encode(), example.string_to_sign.encode(), hashlib.sha256).hexdigest() == fields["v2"]
+    mac = hmac.new(example.secret.encode(), example.string_to_sign.encode(), hashlib.sha256)
+    assert mac.hexdigest() == fields["v2"]
     request = api_keys.SignedRequest(example.method, example.target, example.headers["Idempotency-Key"], example.body)
     assert api_keys.canonical_string(int(fields["t"]), fields.get("n", ""), request) == example.string_to_sign
     # The server accepts exactly that request at that time from a key with that secret, once.
@@ -318,3 +322,63 @@ async def test_the_documented_example_is_what_the_server_accepts(api: Api) -> No
     assert (await response.json())["points"] == json.loads(example.body)["points"]
     again = await api.call(example.method, example.target, raw=example.body, headers=headers)
     await problem_of(again, 401, "signature_replayed")
+
+
+async def test_the_database_store_claims_once_and_prunes_closed_windows(uow: UnitOfWork, clock: FrozenClock) -> None:
+    guard = DatabaseReplayGuard(uow, clock, ttl_seconds=330, prune_every_seconds=0.0, grace=timedelta(0))
+    assert await guard.first_use("k:1") is True
+    assert await guard.first_use("k:1") is False
+    clock.advance(timedelta(seconds=200))
+    assert await guard.first_use("k:2") is True
+    clock.advance(timedelta(seconds=131))  # k:1's window closed, k:2's is open
+
+    async def kept(session: AsyncSession) -> list[str]:
+        return list((await session.execute(select(SignatureReplay.key).order_by(SignatureReplay.key))).scalars())
+
+    assert await guard.first_use("k:3") is True  # prunes on the way
+    assert await uow.read(kept) == ["k:2", "k:3"]
+    assert await guard.first_use("k:2") is False
+
+
+async def test_a_signed_purchase_costs_one_insert_for_its_signature(api: Api) -> None:
+    path = "/api/v1/purchases"
+    receipt = {"receipt_id": "R-hot", "amount_kopecks": 100_000, "card": CARD}
+    assert (await api.call("POST", path, body={**receipt, "receipt_id": "R-warm"}, sign=True)).status == 201
+    with statements(api.context.uow.engine, lambda sql: "signature_replays" in sql) as seen:
+        assert (await api.call("POST", path, body=receipt, sign=True)).status == 201
+    assert len(seen) == 1 and seen[0].startswith("INSERT INTO signature_replays"), seen
+    assert "ON CONFLICT" in seen[0]
+
+
+@pytest.mark.skipif(REDIS_URL is None, reason=REDIS_SKIP_REASON)
+async def test_redis_peek_takes_no_token_and_the_guard_claims_once() -> None:
+    assert REDIS_URL is not None
+    redis = create_redis(REDIS_URL)
+    try:
+        bucket = RedisTokenBucket(redis, per_minute=1, burst=1)
+        key = f"test-peek-{secrets.token_hex(8)}"
+        assert await bucket.peek(key) is None
+        assert await bucket.peek(key) is None
+        assert await bucket.hit(key) is None
+        wait = await bucket.peek(key)
+        assert wait is not None and 0 < wait <= 60
+        assert await bucket.hit(key) is not None
+        guard = RedisReplayGuard(redis, ttl_seconds=5)
+        assert await guard.first_use(key) is True
+        assert await guard.first_use(key) is False
+        assert 0 < await redis.ttl(f"apisig:{key}") <= 5
+    finally:
+        await redis.aclose()
+
+
+async def test_memory_buckets_of_many_addresses_are_forgotten_once_refilled() -> None:
+    now = [0.0]
+    bucket = MemoryTokenBucket(per_minute=60, burst=2, now=lambda: now[0])
+    bucket.MAX_BUCKETS = 3
+    for address in ("a", "a", "b", "c"):
+        assert await bucket.hit(address) is None
+    assert await bucket.hit("a") is not None  # a is empty, b and c have one token left
+    now[0] = 1.0  # b and c refilled (1 token/s), a has one token
+    assert await bucket.hit("d") is None
+    assert set(bucket._buckets) == {"a", "d"}
+    assert await bucket.hit("a") is None and await bucket.hit("a") is not None  # a's state was kept

@@ -38,8 +38,10 @@ class MemoryTokenBucket:
     def _take(self, key: str, *, take: bool) -> float | None:
         now = self._now()
         if len(self._buckets) >= self.MAX_BUCKETS and key not in self._buckets:
-            full = self.burst / self.rate
-            self._buckets = {k: (t, at) for k, (t, at) in self._buckets.items() if now - at < full}
+            # A refilled bucket is the same as none.
+            self._buckets = {
+                k: (t, at) for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate < self.burst
+            }
         tokens, at = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
         if tokens < 1:
