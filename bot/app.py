@@ -16,14 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import AppContext
 from bot.metrics import UpdateMetricsMiddleware
-from bot.redis import RedisTokenBucket, build_fsm, create_redis
+from bot.redis import RedisReplayGuard, RedisTokenBucket, build_fsm, create_redis
 from bot.retry import RetryAfterMiddleware
 from bot.settings import Settings
 from db.engine import create_engine
 from db.uow import UnitOfWork
 from handlers.http import setup_routes
-from handlers.http.api.ratelimit import MemoryTokenBucket, RateLimiter
-from handlers.http.keys import CONTEXT, RATE_LIMITER, REDIS
+from handlers.http.api.auth import signature_window
+from handlers.http.api.ratelimit import MemoryTokenBucket
+from handlers.http.api.replays import DatabaseReplayGuard
+from handlers.http.keys import AUTH_FAILURE_LIMITER, CONTEXT, RATE_LIMITER, REDIS, REPLAY_GUARD
 from handlers.telegram import get_routers
 from handlers.telegram.commands import set_customer_commands
 from handlers.telegram.inline_filters import run_filters_inline
@@ -89,14 +91,19 @@ def build_dispatcher(
 def build_web_app(context: AppContext, *, redis: Redis | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[CONTEXT] = context
-    per_minute, burst = context.settings.api_rate_limit_per_minute, context.settings.api_rate_limit_burst
-    limiter: RateLimiter
+    settings = context.settings
+    per_key, key_burst = settings.api_rate_limit_per_minute, settings.api_rate_limit_burst
+    per_address, address_burst = settings.api_auth_failures_per_minute, settings.api_auth_failures_burst
+    remembered = signature_window(settings).remembered_seconds
     if redis is not None:
         app[REDIS] = redis
-        limiter = RedisTokenBucket(redis, per_minute=per_minute, burst=burst)
+        app[RATE_LIMITER] = RedisTokenBucket(redis, per_minute=per_key, burst=key_burst)
+        app[AUTH_FAILURE_LIMITER] = RedisTokenBucket(redis, per_minute=per_address, burst=address_burst)
+        app[REPLAY_GUARD] = RedisReplayGuard(redis, ttl_seconds=remembered)
     else:
-        limiter = MemoryTokenBucket(per_minute=per_minute, burst=burst)
-    app[RATE_LIMITER] = limiter
+        app[RATE_LIMITER] = MemoryTokenBucket(per_minute=per_key, burst=key_burst)
+        app[AUTH_FAILURE_LIMITER] = MemoryTokenBucket(per_minute=per_address, burst=address_burst)
+        app[REPLAY_GUARD] = DatabaseReplayGuard(context.uow, context.clock, ttl_seconds=remembered)
     setup_routes(app)
     return app
 

@@ -226,7 +226,7 @@ async def _api_key(args: argparse.Namespace, settings: Settings) -> int:
         print(f"API key for store {created.store_code}, scopes {','.join(created.scopes)} (shown once, keep it safe):")
         print(f"  key:            {created.key}")
         print(f"  signing secret: {created.signing_secret}")
-        print("Send `Authorization: Bearer <key>`; optionally sign with X-Signature (see README, POS/admin API).")
+        print("Send `Authorization: Bearer <key>` and sign each request with X-Signature (README, POS/admin API).")
         return 0
 
     return await _with_context(settings, action)

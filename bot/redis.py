@@ -1,5 +1,6 @@
 """Redis, when REDIS_URL is set: shared FSM state with per-chat event isolation, webhook update
-de-duplication and the API rate limit, so several instances behave as one."""
+de-duplication, the API rate limits and the API's used request signatures, so several instances
+behave as one."""
 
 from __future__ import annotations
 
@@ -65,7 +66,21 @@ class RedisUpdateDeduplicator:
         await self.redis.delete(f"{self.prefix}{update_id}")
 
 
+class RedisReplayGuard:
+    """`SET apisig:<key> 1 NX EX ttl`: one round trip; only the first instance to see a signature
+    gets it, and Redis forgets it once its timestamp can no longer be accepted."""
+
+    def __init__(self, redis: Redis, *, ttl_seconds: int) -> None:
+        self.redis = redis
+        self.ttl_seconds = ttl_seconds
+
+    async def first_use(self, key: str) -> bool:
+        return bool(await self.redis.set(f"apisig:{key}", b"1", nx=True, ex=self.ttl_seconds))
+
+
 # A token bucket in one atomic step, on Redis's clock so that instances with skewed clocks agree.
+# ARGV[3] = 'peek' answers without taking a token. A refusal stores nothing: the refill is computed
+# from the last taken token's time, which gives the same answer later.
 _BUCKET = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -75,11 +90,11 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or burst
 local ts = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local retry = 0
-if tokens >= 1 then tokens = tokens - 1 else retry = (1 - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+if tokens < 1 then return tostring((1 - tokens) / rate) end
+if ARGV[3] == 'peek' then return '0' end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
-return tostring(retry)
+return '0'
 """
 
 
@@ -94,5 +109,12 @@ class RedisTokenBucket:
 
     async def hit(self, key: str) -> float | None:
         """None when allowed, else seconds to wait."""
-        retry = float(await self._script(keys=[f"ratelimit:{key}"], args=[self.rate, self.burst]))
+        return await self._run(key, "hit")
+
+    async def peek(self, key: str) -> float | None:
+        """Like `hit` without taking a token: would a request be refused now?"""
+        return await self._run(key, "peek")
+
+    async def _run(self, key: str, mode: str) -> float | None:
+        retry = float(await self._script(keys=[f"ratelimit:{key}"], args=[self.rate, self.burst, mode]))
         return retry if retry > 0 else None

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     api_rate_limit_burst: int = Field(default=60, ge=1, le=100_000)
     api_require_signature: bool = False
+    # How far a signature's timestamp may lag behind this server's clock, and run ahead of it; a
+    # used signature is remembered (Redis or the database) for the sum of the two.
+    api_signature_max_age_seconds: int = Field(default=300, ge=1, le=3600)
+    api_signature_max_future_seconds: int = Field(default=30, ge=0, le=300)
+    # Failed authentications (no key, a wrong key, a bad or replayed signature) one client address
+    # may make per minute, and the burst above it; past it every request from that address whose
+    # key this instance has not just checked is refused (429) before any key look-up.
+    api_auth_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
+    api_auth_failures_burst: int = Field(default=10, ge=1, le=10_000)
+    # The client address is the connection's peer; behind a reverse proxy that appends
+    # X-Forwarded-For (and that every client must go through), `true` takes that header's last entry.
+    api_trust_x_forwarded_for: bool = False
     # Flood control: updates per second one Telegram user may send before being slowed; 0 = off.
     flood_limit: int = Field(default=5, ge=0, le=1000)
     # Outbox sender: messages per second overall (Telegram allows about 30; the rest is for replies).

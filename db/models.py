@@ -489,6 +489,16 @@ class IdempotentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SignatureReplay(Base):
+    """API request signatures already accepted, for refusing replays without Redis: kept until their
+    timestamp can no longer be accepted (services/signature_replays.py)."""
+
+    __tablename__ = "signature_replays"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # key prefix ":" signature
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, for webhook redelivery without Redis."""
 

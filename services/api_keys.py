@@ -27,9 +27,12 @@ from services.stores import get_store
 
 SCOPES = ("pos", "admin")
 KEY_PREFIX = "lk"
-SIGNATURE_WINDOW_SECONDS = 300
+# The first line of the string a client signs: names the scheme, so that a later one cannot be
+# mistaken for it.
+SIGNATURE_SCHEME = "loyalty-hmac-sha256-v2"
 _KEY_SHAPE = re.compile(r"^lk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{20,100})$")
-_SIGNATURE_PART = re.compile(r"^(t|v1)=(.+)$")
+_SIGNATURE_PART = re.compile(r"^([a-z0-9]{1,8})=([A-Za-z0-9_-]*)$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ApiKeyNotFound(NotFound):
@@ -170,6 +173,22 @@ PRINCIPAL_CACHE_SECONDS = 5.0
 _principals: EngineCache[tuple[str, ApiPrincipal]] = EngineCache(PRINCIPAL_CACHE_SECONDS)
 
 
+def _known(uow: UnitOfWork, prefix: str, presented_hash: str) -> ApiPrincipal | None:
+    cached = _principals.get(uow.engine, prefix)
+    if cached is not None and hmac.compare_digest(cached[0], presented_hash):
+        return cached[1]
+    return None
+
+
+def known_principal(uow: UnitOfWork, presented: str) -> ApiPrincipal | None:
+    """The principal of a key this instance checked moments ago, without a look-up; None when the
+    key is malformed, unknown here, or its cached check ran out (then `authenticate` decides)."""
+    match = _KEY_SHAPE.match(presented.strip())
+    if match is None:
+        return None
+    return _known(uow, match.group(1), hash_key(presented.strip()))
+
+
 async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
     """The principal of a bearer key, or Unauthorized (the same error whatever was wrong, so a
     caller cannot probe which prefixes exist)."""
@@ -178,9 +197,9 @@ async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
         raise Unauthorized()
     prefix = match.group(1)
     presented_hash = hash_key(presented.strip())
-    cached = _principals.get(uow.engine, prefix)
-    if cached is not None and hmac.compare_digest(cached[0], presented_hash):
-        return cached[1]
+    known = _known(uow, prefix, presented_hash)
+    if known is not None:
+        return known
 
     async def work(session: AsyncSession) -> tuple[str, ApiPrincipal]:
         row = (
@@ -202,16 +221,67 @@ async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
     return found[1]
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The `X-Signature` header value a client sends for `body` at `timestamp` (UNIX seconds)."""
-    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+@dataclass(frozen=True)
+class SignedRequest:
+    """What a signature covers, as the server received it: the method, the request target (path and
+    query exactly as sent, percent-escapes and all), the Idempotency-Key header and the raw body."""
+
+    method: str
+    target: str
+    idempotency_key: str
+    body: bytes
 
 
-def verify_signature(secret: str, header: str, body: bytes, now: datetime) -> None:
-    """`X-Signature: t=UNIX,v1=HEX(HMAC-SHA256(secret, t + "." + raw_body))`, within +-300 s of now.
-    Several v1 values are allowed (a client rotating secrets); one must match."""
+@dataclass(frozen=True)
+class SignatureWindow:
+    """How far a signature's timestamp may lag behind the server's clock, and run ahead of it."""
+
+    max_age_seconds: int = 300
+    max_future_seconds: int = 30
+
+    @property
+    def remembered_seconds(self) -> int:
+        """How long a used signature must be remembered: from its first use (at the earliest
+        max_future before its timestamp) until its timestamp is too old."""
+        return self.max_age_seconds + self.max_future_seconds
+
+
+def canonical_string(timestamp: int, nonce: str, request: SignedRequest) -> str:
+    """The string a client signs (README, "Request signatures"): seven lines joined by "\n", no
+    trailing newline. Every line is one value that cannot hold a newline, so no two requests share
+    a string."""
+    return "\n".join((
+        SIGNATURE_SCHEME,
+        str(timestamp),
+        nonce,
+        request.method.upper(),
+        request.target,
+        request.idempotency_key,
+        hashlib.sha256(request.body).hexdigest(),
+    ))
+
+
+def _mac(secret: str, text: str) -> str:
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, timestamp: int, request: SignedRequest, *, nonce: str = "") -> str:
+    """The `X-Signature` header value a client sends for `request` at `timestamp` (UNIX seconds)."""
+    if nonce and not _NONCE.match(nonce):
+        raise ValueError("a nonce is 1-64 characters of A-Z a-z 0-9 _ -")
+    digest = _mac(secret, canonical_string(timestamp, nonce, request))
+    return f"t={timestamp},n={nonce},v2={digest}" if nonce else f"t={timestamp},v2={digest}"
+
+
+def verify_signature(
+    secret: str, header: str, request: SignedRequest, now: datetime, window: SignatureWindow = SignatureWindow()
+) -> str:
+    """Check `X-Signature: t=UNIX[,n=NONCE],v2=HEX` against `request`: the timestamp within the
+    window around `now`, HEX = HMAC-SHA256(secret, canonical_string(...)). Several v2 values are
+    allowed (a client rotating secrets); one must match, and is returned (the replay store keys on
+    it). Refuses with BadSignature naming the reason."""
     timestamp: int | None = None
+    nonce = ""
     candidates: list[str] = []
     for part in header.split(","):
         match = _SIGNATURE_PART.match(part.strip())
@@ -219,15 +289,25 @@ def verify_signature(secret: str, header: str, body: bytes, now: datetime) -> No
             raise BadSignature(reason="malformed")
         name, value = match.groups()
         if name == "t":
-            if not value.isascii() or not value.isdigit() or len(value) > 12:
+            if timestamp is not None or not value.isascii() or not value.isdigit() or len(value) > 12:
                 raise BadSignature(reason="malformed")
             timestamp = int(value)
-        else:
+        elif name == "n":
+            if nonce or not _NONCE.match(value):
+                raise BadSignature(reason="malformed")
+            nonce = value
+        elif name == "v2":
             candidates.append(value.lower())
+        else:
+            # v1 signed only the timestamp and the body: one captured request opened others.
+            raise BadSignature(reason="scheme_v1_retired" if name == "v1" else "malformed")
     if timestamp is None or not candidates:
         raise BadSignature(reason="malformed")
-    if abs(now.timestamp() - timestamp) > SIGNATURE_WINDOW_SECONDS:
+    age = now.timestamp() - timestamp
+    if age > window.max_age_seconds or -age > window.max_future_seconds:
         raise BadSignature(reason="expired")
-    expected = sign(secret, timestamp, body).rpartition("v1=")[2]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-        raise BadSignature(reason="mismatch")
+    expected = _mac(secret, canonical_string(timestamp, nonce, request))
+    for candidate in candidates:
+        if hmac.compare_digest(expected, candidate):
+            return expected
+    raise BadSignature(reason="mismatch")

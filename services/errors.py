@@ -218,6 +218,12 @@ class BadSignature(Unauthorized):
     code = "bad_signature"
 
 
+class SignatureReplayed(Unauthorized):
+    """This exact signed request was accepted before (on any instance)."""
+
+    code = "signature_replayed"
+
+
 class ScopeRequired(Forbidden):
     code = "insufficient_scope"
 

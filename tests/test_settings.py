@@ -25,6 +25,8 @@ def test_defaults_need_nothing() -> None:
     assert settings.database_url == "sqlite+aiosqlite:///./loyalty.db"
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
     assert settings.allowed_regions == ["RU"] and settings.timezone == "Europe/Moscow"
+    assert (settings.api_signature_max_age_seconds, settings.api_signature_max_future_seconds) == (300, 30)
+    assert not settings.api_trust_x_forwarded_for
 
 
 def test_values_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,6 +65,13 @@ def test_env_file_is_read(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> 
         ("WEBHOOK_SECRET", "secret", "placeholder"),
         ("WEBHOOK_SECRET", "short", "16-256"),
         ("BOT_API_BASE_URL", "api.telegram.org", "http://"),
+        ("API_SIGNATURE_MAX_AGE_SECONDS", "0", "greater than or equal to 1"),
+        ("API_SIGNATURE_MAX_AGE_SECONDS", "86400", "less than or equal to 3600"),
+        ("API_SIGNATURE_MAX_FUTURE_SECONDS", "-1", "greater than or equal to 0"),
+        ("API_SIGNATURE_MAX_FUTURE_SECONDS", "3600", "less than or equal to 300"),
+        ("API_AUTH_FAILURES_PER_MINUTE", "0", "greater than or equal to 1"),
+        ("API_AUTH_FAILURES_BURST", "many", "integer"),
+        ("API_TRUST_X_FORWARDED_FOR", "perhaps", "boolean"),
     ],
 )
 def test_malformed_value_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str) -> None:

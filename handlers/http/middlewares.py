@@ -44,6 +44,13 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         API_LATENCY.labels(route).observe(time.perf_counter() - started)
 
 
+def _localized(request: web.Request, code: str, **params: object) -> str | None:
+    """The `error-<code>` text in the client's language, when the locales have one."""
+    locale = locale_of(request.headers.get("Accept-Language", ""))
+    text: str = request.app[CONTEXT].translator.get(locale, f"error-{code}", **params)
+    return None if text == f"error-{code}" else text
+
+
 @web.middleware
 async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/api/"):
@@ -51,12 +58,14 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
     try:
         return await handler(request)
     except InvalidRequest as exc:
+        detail = exc.detail or _localized(request, exc.code)
         if exc.errors:
-            return http_problem(exc.code, detail=exc.detail, errors=exc.errors)
-        return http_problem(exc.code, detail=exc.detail)
+            return http_problem(exc.code, detail=detail, errors=exc.errors)
+        return http_problem(exc.code, detail=detail)
     except RateLimited as exc:
         return http_problem(
-            "rate_limited", headers={"Retry-After": str(exc.retry_after)}, retry_after=exc.retry_after
+            "rate_limited", detail=_localized(request, "rate_limited", retry_after=exc.retry_after),
+            headers={"Retry-After": str(exc.retry_after)}, retry_after=exc.retry_after,
         )
     except DomainError as exc:
         locale = locale_of(request.headers.get("Accept-Language", ""))
@@ -66,7 +75,7 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
             raise
         code = _HTTP_CODES.get(exc.status)
         if code is not None:
-            return http_problem(code)
+            return http_problem(code, detail=_localized(request, code))
         return problem(exc.status, "http_error", exc.reason)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)

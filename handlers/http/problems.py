@@ -25,7 +25,8 @@ HTTP_PROBLEMS: dict[str, tuple[int, str]] = {
     "not_found": (404, "No such resource."),
     "method_not_allowed": (405, "This method is not allowed on this resource."),
     "unsupported_media_type": (415, "Send the body as application/json."),
-    "rate_limited": (429, "Too many requests for this API key; retry after the given seconds."),
+    "rate_limited": (429, "Too many requests for this API key, or too many failed authentications from this "
+                          "address; retry after the given seconds."),
     "internal_error": (500, "Something went wrong on our side; the request may be retried."),
 }
 

@@ -46,6 +46,9 @@ error-invite_would_demote = You are already staff with a higher role than this i
 error-unexpected = Something went wrong. We are looking into it; please try again a bit later.
 error-unauthorized = The API key is missing, unknown or revoked.
 error-bad_signature = The request signature is missing, malformed, wrong or outside the allowed time window.
+error-signature_replayed = This signed request was already accepted once. Sign every request anew: a new timestamp, or a new nonce (n=) within one second.
+error-unsupported_media_type = The request body must be JSON sent with Content-Type: application/json (with charset=utf-8, if a charset is given).
+error-rate_limited = Too many requests; retry in { $retry_after } s.
 error-insufficient_scope = This API key has no scope "{ $scope }".
 error-api_key_not_found = No API key with this prefix.
 error-invalid_setting = Invalid value for the setting "{ $key }".

@@ -46,6 +46,9 @@ error-invite_would_demote = Вы уже сотрудник с ролью выш�
 error-unexpected = Что-то пошло не так. Мы уже разбираемся; попробуйте ещё раз чуть позже.
 error-unauthorized = Ключ API не передан, неизвестен или отозван.
 error-bad_signature = Подпись запроса отсутствует, неверна или вне допустимого окна времени.
+error-signature_replayed = Этот подписанный запрос уже был принят. Подписывайте каждый запрос заново: новое время или, в пределах одной секунды, новый nonce (n=).
+error-unsupported_media_type = Тело запроса должно быть JSON с заголовком Content-Type: application/json (кодировка, если указана, — charset=utf-8).
+error-rate_limited = Слишком много запросов; повторите через { $retry_after } с.
 error-insufficient_scope = У этого ключа API нет права «{ $scope }».
 error-api_key_not_found = Ключа API с таким префиксом нет.
 error-invalid_setting = Недопустимое значение настройки «{ $key }».

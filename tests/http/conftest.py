@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_web_app
 from bot.context import AppContext
+from bot.redis import create_redis
 from bot.settings import Settings
 from db.models import Card
 from db.uow import UnitOfWork
@@ -32,7 +33,10 @@ CARD = "9161234567"
 
 
 def settings(**overrides: Any) -> Settings:
-    base: dict[str, Any] = {"redis_url": None, "api_rate_limit_per_minute": 100_000, "api_rate_limit_burst": 10_000}
+    base: dict[str, Any] = {
+        "redis_url": None, "api_rate_limit_per_minute": 100_000, "api_rate_limit_burst": 10_000,
+        "api_auth_failures_per_minute": 100_000, "api_auth_failures_burst": 10_000,
+    }
     return Settings(**{**base, **overrides})
 
 
@@ -53,17 +57,25 @@ class Api:
         key = key or self.pos
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         all_headers = {"Authorization": f"Bearer {key.key}", "Content-Type": "application/json"}
-        if sign:
-            all_headers["X-Signature"] = api_keys.sign(
-                key.signing_secret, int(self.clock.now().timestamp()), data or b""
-            )
         all_headers.update(headers or {})
+        if sign:
+            all_headers["X-Signature"] = self.signature(method, path, data or b"", all_headers, key=key)
         response = await self.client.request(method, path, data=data, headers=all_headers)
         if path.startswith("/api/v1/"):
             # Every response of every test is checked against the published document.
             body = await response.json(content_type=None)
             check_response(method, path.split("?")[0], response.status, response.content_type, body)
         return response
+
+    def signature(
+        self, method: str, path: str, body: bytes, headers: dict[str, str], *, key: CreatedApiKey | None = None,
+        offset: int = 0,
+    ) -> str:
+        """The X-Signature a client signing this request `offset` seconds from now would send."""
+        key = key or self.pos
+        idempotency_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
+        request = api_keys.SignedRequest(method, path, idempotency_key, body)
+        return api_keys.sign(key.signing_secret, int(self.clock.now().timestamp()) + offset, request)
 
     async def code(self, card_id: int | None = None) -> str:
         async def work(session: AsyncSession) -> str:
@@ -91,12 +103,15 @@ async def make_api(uow: UnitOfWork, clock: FrozenClock, **overrides: Any) -> Asy
     await ledger.adjust_points(
         uow, clock, card_id=customer.card_id, points=100_000, reason="seed", idempotency_key="seed", actor="test"
     )
-    client: TestClient[Any, Any] = TestClient(TestServer(build_web_app(context)))
+    redis = create_redis(context.settings.redis_url) if context.settings.redis_url else None
+    client: TestClient[Any, Any] = TestClient(TestServer(build_web_app(context, redis=redis)))
     await client.start_server()
     try:
         yield Api(client, context, clock, pos, admin, other, customer.card_id)
     finally:
         await client.close()
+        if redis is not None:
+            await redis.aclose()
 
 
 @pytest.fixture

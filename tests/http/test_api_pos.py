@@ -232,20 +232,29 @@ async def test_blocked_card_refuses_purchases_but_can_be_looked_up(api: Api) -> 
 async def test_signed_requests(api: Api) -> None:
     assert (await api.call("POST", "/api/v1/purchases", body=purchase(), sign=True)).status == 201
     raw = b'{"receipt_id": "S-2", "amount_kopecks": 100, "card": "9161234567"}'
+    request = api_keys.SignedRequest("POST", "/api/v1/purchases", "", raw)
     now = int(api.clock.now().timestamp())
     secret = api.pos.signing_secret
 
     async def send(header: str, body: bytes = raw) -> Any:
         return await api.call("POST", "/api/v1/purchases", raw=body, headers={"X-Signature": header})
 
-    await problem_of(await send(api_keys.sign(secret, now - 301, raw)), 401, "bad_signature")
-    await problem_of(await send(api_keys.sign(secret, now + 301, raw)), 401, "bad_signature")
-    await problem_of(await send(api_keys.sign("another secret", now, raw)), 401, "bad_signature")
-    await problem_of(await send(api_keys.sign(secret, now, raw), raw.replace(b"100", b"900")), 401, "bad_signature")
-    await problem_of(await send("v1=abc"), 401, "bad_signature")
-    await problem_of(await send("t=abc,v1=abc"), 401, "bad_signature")
-    await problem_of(await send("garbage"), 401, "bad_signature")
-    assert (await send(api_keys.sign(secret, now - 299, raw))).status == 201
+    async def refused(header: str, reason: str, body: bytes = raw) -> None:
+        problem = await problem_of(await send(header, body), 401, "bad_signature")
+        assert problem["params"]["reason"] == reason, problem
+
+    await refused(api_keys.sign(secret, now - 301, request), "expired")
+    await refused(api_keys.sign(secret, now + 31, request), "expired")
+    await refused(api_keys.sign("another secret", now, request), "mismatch")
+    await refused(api_keys.sign(secret, now, request), "mismatch", raw.replace(b"100", b"900"))
+    await refused("v2=abc", "malformed")
+    await refused("t=abc,v2=abc", "malformed")
+    await refused("garbage", "malformed")
+    await refused(f"t={now},t={now},v2=00", "malformed")
+    await refused(f"t={now},v2=\u00e9", "malformed")
+    # The first scheme (timestamp and body only) is refused by name, so an integrator knows why.
+    await refused(f"t={now},v1=" + "0" * 64, "scheme_v1_retired")
+    assert (await send(api_keys.sign(secret, now - 299, request))).status == 201
 
 
 async def test_auth_failures(api: Api) -> None:

@@ -69,12 +69,33 @@ async def test_keys_are_stored_hashed_and_audited(uow: UnitOfWork, clock: Frozen
 
 def test_signature_window_edges(clock: FrozenClock) -> None:
     now = int(clock.now().timestamp())
-    body = b'{"a": 1}'
-    for offset in (-300, 0, 300):
-        api_keys.verify_signature("s", api_keys.sign("s", now + offset, body), body, clock.now())
-    for offset in (-301, 301):
+    request = api_keys.SignedRequest("POST", "/api/v1/purchases?x=1", "", b'{"a": 1}')
+    window = api_keys.SignatureWindow(max_age_seconds=300, max_future_seconds=30)
+    for offset in (-300, 0, 30):
+        api_keys.verify_signature("s", api_keys.sign("s", now + offset, request), request, clock.now(), window)
+    for offset in (-301, 31):
         with pytest.raises(BadSignature):
-            api_keys.verify_signature("s", api_keys.sign("s", now + offset, body), body, clock.now())
-    # Two v1 values (a client rotating secrets): one matching is enough.
-    header = api_keys.sign("s", now, body) + ",v1=" + "0" * 64
-    api_keys.verify_signature("s", header, body, clock.now())
+            api_keys.verify_signature("s", api_keys.sign("s", now + offset, request), request, clock.now(), window)
+    # Two v2 values (a client rotating secrets): one matching is enough, and it is the one returned.
+    header = api_keys.sign("s", now, request) + ",v2=" + "0" * 64
+    assert api_keys.verify_signature("s", header, request, clock.now(), window) == header.split("v2=")[1][:64]
+    # A nonce is signed: changing it breaks the signature.
+    with_nonce = api_keys.sign("s", now, request, nonce="abc")
+    api_keys.verify_signature("s", with_nonce, request, clock.now(), window)
+    with pytest.raises(BadSignature):
+        api_keys.verify_signature("s", with_nonce.replace("n=abc", "n=abd"), request, clock.now(), window)
+
+
+def test_the_signed_string_separates_every_part() -> None:
+    base = api_keys.SignedRequest("POST", "/api/v1/purchases", "k", b"{}")
+    variants = [
+        base,
+        api_keys.SignedRequest("PUT", "/api/v1/purchases", "k", b"{}"),
+        api_keys.SignedRequest("POST", "/api/v1/purchases?", "k", b"{}"),
+        api_keys.SignedRequest("POST", "/api/v1/purchases", "", b"{}"),
+        api_keys.SignedRequest("POST", "/api/v1/purchases", "k", b"{} "),
+    ]
+    strings = {api_keys.canonical_string(1, "", request) for request in variants}
+    strings.add(api_keys.canonical_string(1, "n", base))
+    strings.add(api_keys.canonical_string(2, "", base))
+    assert len(strings) == len(variants) + 2

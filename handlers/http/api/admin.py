@@ -3,6 +3,7 @@ customer search, staff."""
 
 from __future__ import annotations
 
+from handlers.http.api.auth import IDEMPOTENCY_HEADER
 from handlers.http.api.pos import card_by_path, card_id_by_number, customer_out
 from handlers.http.api.registry import Call, Reply
 from handlers.http.api.schemas import (
@@ -17,8 +18,6 @@ from handlers.http.api.schemas import (
 )
 from services import cards, customers, idempotent_requests, ledger, program, staff
 from services.errors import ValidationFailed
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 async def adjust_points(call: Call) -> Reply:

@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from handlers.http.api import admin, pos
-from handlers.http.api.auth import authenticate
+from handlers.http.api.auth import IDEMPOTENCY_HEADER, authenticate
 from handlers.http.api.openapi import build_document
 from handlers.http.api.registry import PREFIX, Call, Endpoint
 from handlers.http.api.schemas import (
@@ -65,7 +65,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/customers", pos.create_customer, "pos", "Create a walk-in customer with a card by phone",
              CustomerOut, status=201, body=WalkInRequest, errors=("invalid_phone", "card_exists", "invalid_name")),
     Endpoint("POST", CARD + "/adjustments", admin.adjust_points, "admin", "Add or take away points by hand",
-             AdjustmentOut, status=201, body=AdjustmentRequest, headers=(admin.IDEMPOTENCY_HEADER,),
+             AdjustmentOut, status=201, body=AdjustmentRequest, headers=(IDEMPOTENCY_HEADER,),
              errors=("card_not_found", "card_blocked", "insufficient_points", "adjustment_limit",
                      "idempotency_conflict"),
              idempotent="On (API key, Idempotency-Key header)."),
@@ -124,9 +124,17 @@ def parse_query(model: type[BaseModel], query: Mapping[str, str]) -> BaseModel:
         raise InvalidRequest("validation_error", _issues(exc)) from None
 
 
+def _is_json(request: web.Request) -> bool:
+    """`application/json`, with no charset or utf-8 (the body is decoded as UTF-8, whatever it says)."""
+    return request.content_type == "application/json" and (request.charset or "utf-8").lower() in {"utf-8", "utf8"}
+
+
 def _handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
+        if raw and not _is_json(request):
+            # Before authenticating: refusing costs nothing, and a signature is not spent on it.
+            raise InvalidRequest("unsupported_media_type")
         principal = await authenticate(request, raw)
         principal.require(endpoint.scope)
         body = parse_body(endpoint.body, raw) if endpoint.body is not None else None
