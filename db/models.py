@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from db.base import Base
 from db.types import BigIntPK, UTCDateTime
@@ -161,7 +161,10 @@ class StaffInvite(Base):
 
 class Card(Base):
     """A card is its own points account. `balance`, `pending` and `debt` are caches kept by the
-    ledger in the same transaction as the lots and operations that justify them."""
+    ledger in the same transaction as the lots and operations that justify them. `balance` is what
+    the active lots hold, expired or not: a lot stops being available at its `expires_at` instant,
+    but only the expiry job writes that down, so what a card can spend at an instant is `balance`
+    minus `expired_held` at that instant (services/ledger/available.py)."""
 
     __tablename__ = "cards"
     __table_args__ = (
@@ -191,6 +194,10 @@ class Card(Base):
     pending: Mapped[int] = mapped_column(BigInteger, server_default="0")
     debt: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # TOTP secret for the customer's 6-digit redemption code, and its abuse counters.
+    # Not a column: what the card's active lots past their expires_at still hold (the expiry job has
+    # yet to burn it), as of the instant named by the statement that loaded the card, which asks
+    # for it with `with_expression` (db/repositories/ledger.py::expired_held); None where it did not.
+    expired_held: Mapped[int | None] = query_expression()
     otp_secret: Mapped[str] = mapped_column(String(64))
     otp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     otp_failures: Mapped[int] = mapped_column(Integer, server_default="0")

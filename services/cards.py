@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CARD_STATUSES, Card, Customer, CustomerLink, LinkType
 from db.repositories import cards as repo
 from db.repositories import customers as customers_repo
+from db.repositories import ledger as ledger_repo
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
@@ -36,7 +37,7 @@ class CardView:
     status: str
     is_primary: bool
     level_id: int | None
-    balance: int
+    balance: int  # available now: lots whose expiry instant has come are not counted
     pending: int
     debt: int
     valid_from: date | None
@@ -46,10 +47,11 @@ class CardView:
     multiplier_to: date | None
 
 
-def card_view(card: Card) -> CardView:
+async def card_view(session: AsyncSession, card: Card, now: datetime) -> CardView:
+    balance = card.balance - await ledger_repo.expired_held_of(session, card.id, now)
     return CardView(
         id=card.id, number=card.number, customer_id=card.customer_id, status=card.status,
-        is_primary=card.is_primary, level_id=card.level_id, balance=card.balance, pending=card.pending,
+        is_primary=card.is_primary, level_id=card.level_id, balance=balance, pending=card.pending,
         debt=card.debt, valid_from=card.valid_from, valid_to=card.valid_to, multiplier_bp=card.multiplier_bp,
         multiplier_from=card.multiplier_from, multiplier_to=card.multiplier_to,
     )
@@ -133,9 +135,9 @@ async def resolve_card(session: AsyncSession, query: str, policy: PhonePolicy) -
     raise CardNotFound(query=query)
 
 
-async def find_card(uow: UnitOfWork, query: str, policy: PhonePolicy) -> CardView:
+async def find_card(uow: UnitOfWork, clock: Clock, query: str, policy: PhonePolicy) -> CardView:
     async def work(session: AsyncSession) -> CardView:
-        return card_view(await resolve_card(session, query, policy))
+        return await card_view(session, await resolve_card(session, query, policy), clock.now())
 
     return await uow.read(work)
 
@@ -160,7 +162,7 @@ async def set_status(uow: UnitOfWork, clock: Clock, *, card_id: int, status: str
             session, at=clock.now(), actor=actor, action="card.status", entity="card", entity_id=card.id,
             before=before, after=_snapshot(card),
         )
-        return card_view(card)
+        return await card_view(session, card, clock.now())
 
     return await uow.write(work)
 
@@ -180,7 +182,7 @@ async def set_validity(
             session, at=clock.now(), actor=actor, action="card.validity", entity="card", entity_id=card.id,
             before=before, after=_snapshot(card),
         )
-        return card_view(card)
+        return await card_view(session, card, clock.now())
 
     return await uow.write(work)
 
@@ -205,7 +207,7 @@ async def set_multiplier(
             session, at=clock.now(), actor=actor, action="card.multiplier", entity="card",
             entity_id=card.id, before=before, after=_snapshot(card),
         )
-        return card_view(card)
+        return await card_view(session, card, clock.now())
 
     return await uow.write(work)
 
@@ -238,7 +240,7 @@ async def bind(
                 session, customer_id=owner, at=clock.now(), actor=actor, kind="card_bind",
                 data={"card": card.number, "from": previous_owner, "to": customer_id},
             )
-        return card_view(card)
+        return await card_view(session, card, clock.now())
 
     return await uow.write(work)
 
@@ -259,6 +261,6 @@ async def unbind(uow: UnitOfWork, clock: Clock, *, card_id: int, actor: str) -> 
                 session, customer_id=owner, at=clock.now(), actor=actor, kind="card_unbind",
                 data={"card": card.number},
             )
-        return card_view(card)
+        return await card_view(session, card, clock.now())
 
     return await uow.write(work)

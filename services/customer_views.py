@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card
+from db.repositories import ledger as ledger_repo
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import CardNotFound, DomainError
@@ -24,7 +25,7 @@ class CardScreen:
     status: str
     level_code: str
     level_name: str
-    available: int  # units
+    available: int  # units available now: lots whose expiry instant has come are not counted
     can_pay: bool  # whether points can pay today (status and validity dates)
     code: str  # the 6-digit redemption code of this minute
     seconds_left: int
@@ -45,9 +46,10 @@ async def card_screen(uow: UnitOfWork, clock: Clock, card_id: int) -> CardScreen
         except DomainError:
             can_pay = False
         code, seconds_left = current_code(card, now)
+        available = card.balance - await ledger_repo.expired_held_of(session, card.id, now)
         return CardScreen(
             card_id=card.id, number=card.number, status=card.status, level_code=level.level.code,
-            level_name=level.level.name, available=card.balance, can_pay=can_pay, code=code,
+            level_name=level.level.name, available=available, can_pay=can_pay, code=code,
             seconds_left=seconds_left,
         )
 

@@ -195,10 +195,11 @@ async def create_invite(uow: UnitOfWork, clock: Clock, *, customer_id: int) -> I
 
 
 async def _move_points(session: AsyncSession, clock: Clock, *, source: Card, target: Card, actor: str) -> int:
-    """Move everything `source` holds onto `target`, each lot keeping its dates."""
+    """Move everything `source` holds onto `target`, each lot keeping its dates. Lots whose expiry
+    instant has come are gone already: they stay on the closed card for the expiry job to burn."""
     now = clock.now()
-    active = await ledger_repo.active_lots(session, source.id)
-    pending = await ledger_repo.pending_lots(session, source.id)
+    active = await ledger_repo.active_lots(session, source.id, now)
+    pending = await ledger_repo.pending_lots(session, source.id, now)
     total = sum(lot.remaining for lot in active) + sum(lot.remaining for lot in pending)
     if total == 0:
         return 0
@@ -217,15 +218,16 @@ async def _move_points(session: AsyncSession, clock: Clock, *, source: Card, tar
     moved = [(lot.remaining, lot.status, lot.available_at, lot.expires_at) for lot in [*active, *pending]]
     active_units = sum(lot.remaining for lot in active)
     if active_units:
-        await lots.debit(session, operation=out, units=active_units)
+        await lots.debit(session, clock, operation=out, units=active_units)
     pending_units = total - active_units
     if pending_units:
         await lots.reverse(
-            session, operation=out, units=pending_units, own_lot_ids=tuple(lot.id for lot in pending)
+            session, clock, operation=out, units=pending_units, own_lot_ids=tuple(lot.id for lot in pending)
         )
     for units, status, available_at, expires_at in moved:
         await lots.credit(
-            session, operation=incoming, units=units, status=status, available_at=available_at, expires_at=expires_at
+            session, operation=incoming, units=units, status=status, available_at=available_at,
+            expires_at=expires_at, at=now,
         )
     return total
 
@@ -264,7 +266,7 @@ async def join_family(
         actor = f"customer:{customer_id}"
         moved = 0
         for own in own_cards:
-            locked = await ledger_repo.lock_card(session, own.id)
+            locked = await ledger_repo.lock_card(session, own.id, now)
             assert locked is not None
             if locked.debt > 0:
                 raise FamilyCardHasDebt(card=locked.number)

@@ -3,14 +3,14 @@ and the till's plain purchase, answered in one transaction.
 
 The lookups are read-only; their numbers come from the same rules the ledger applies when the
 purchase is posted (level rate x card multiplier on the part not paid with points, rounded down;
-the redemption cap).
+the redemption cap; the balance available now, without lots whose expiry instant has come).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,7 @@ class CardLookup:
     card_id: int
     number: str
     status: str
-    balance: int  # units (hundredths of a point)
+    balance: int  # units (hundredths of a point) available now: expired lots not counted
     pending: int
     debt: int
     level_code: str
@@ -72,15 +72,16 @@ class PurchaseQuote:
     payment_allowed: bool
 
 
-async def _lookup(session: AsyncSession, card: Card) -> CardLookup:
+async def _lookup(session: AsyncSession, card: Card, now: datetime) -> CardLookup:
     level = await card_level(session, card)
+    balance = card.balance - await repo.expired_held_of(session, card.id, now)
     customer = await session.get(Customer, card.customer_id) if card.customer_id else None
     live = customer is not None and customer.deleted_at is None
     return CardLookup(
         card_id=card.id,
         number=card.number,
         status=card.status,
-        balance=card.balance,
+        balance=balance,
         pending=card.pending,
         debt=card.debt,
         level_code=level.level.code,
@@ -91,11 +92,11 @@ async def _lookup(session: AsyncSession, card: Card) -> CardLookup:
     )
 
 
-async def lookup_card(uow: UnitOfWork, query: str, policy: PhonePolicy) -> CardLookup:
+async def lookup_card(uow: UnitOfWork, clock: Clock, query: str, policy: PhonePolicy) -> CardLookup:
     """A card by its number or by a phone in any spelling (CardNotFound otherwise)."""
 
     async def work(session: AsyncSession) -> CardLookup:
-        return await _lookup(session, await resolve_card(session, query, policy))
+        return await _lookup(session, await resolve_card(session, query, policy), clock.now())
 
     return await uow.read(work)
 
@@ -120,18 +121,19 @@ async def quote_purchase(
         raise InvalidAmount(field="redeem_points", value=redeem_points)
 
     async def work(session: AsyncSession) -> PurchaseQuote:
+        now = clock.now()
         card = await resolve_card(session, query, policy)
-        lookup = await _lookup(session, card)
-        today = business_today(settings, clock.now())
+        lookup = await _lookup(session, card, now)
+        today = business_today(settings, now)
         accrual_ok = _allowed(require_accrual, card, settings, clock)
         payment_ok = settings.mode == "bonus" and _allowed(require_payment, card, settings, clock)
         if not accrual_ok and not payment_ok:
             require_accrual(card, today)  # raises the precise reason (blocked, outside validity)
         cap = max_redeemable(amount_kopecks, settings.redemption_cap_bp, quantum)
-        max_points = min(cap, floor_to(card.balance, quantum)) if payment_ok else 0
+        max_points = min(cap, floor_to(lookup.balance, quantum)) if payment_ok else 0
         ensure_within_cap(redeem_points, amount_kopecks, settings)
         if redeem_points > max_points:
-            raise InsufficientPoints(points=redeem_points, balance=card.balance)
+            raise InsufficientPoints(points=redeem_points, balance=lookup.balance)
         level = await card_level(session, card)
         base = amount_kopecks - redeem_points
         units = discount = 0
@@ -163,7 +165,8 @@ Render = Callable[[str, AccrualResult], dict[str, Any]]
 
 
 async def _open_for_till(
-    session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, ask: repo.TillAsk | None
+    session: AsyncSession, key: str, request_hash: str, query: str, policy: PhonePolicy, ask: repo.TillAsk | None,
+    now: datetime,
 ) -> StoredResponse | tuple[Card, repo.PurchaseSeen | None]:
     """The response stored for the till's request, or the card it names, locked, with the
     purchase's look-ups when they came with the lock (`ask`: when the till named a card number)."""
@@ -174,7 +177,7 @@ async def _open_for_till(
         stored = await idempotent_requests.find_in(session, key, request_hash)
         if stored is not None:
             return stored
-        return await open_card(session, (await resolve_card(session, query, policy)).id), None
+        return await open_card(session, (await resolve_card(session, query, policy)).id, now), None
     stored = idempotent_requests.known_in(session, till.stored, key, request_hash)
     if stored is not None:
         return stored
@@ -206,12 +209,13 @@ async def accrue_once(
     # A card number, the usual case, is locked with the other purchases of its batch in one statement.
     ask = None
     if query.isascii() and query.isdigit():
-        ask = repo.TillAsk(query, key, purchase_key(store_id, receipt_id), store_id, receipt_id)
+        # `at`: the lock reads the card's expired points as of the till's call (the result's balance).
+        ask = repo.TillAsk(query, key, purchase_key(store_id, receipt_id), store_id, receipt_id, clock.now())
 
     async def work(session: AsyncSession) -> StoredResponse:
         now = clock.now()
         try:
-            opened_card = await _open_for_till(session, key, request_hash, query, policy, ask)
+            opened_card = await _open_for_till(session, key, request_hash, query, policy, ask, now)
             if isinstance(opened_card, StoredResponse):
                 return opened_card
             card, seen = opened_card

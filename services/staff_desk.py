@@ -61,12 +61,12 @@ def new_receipt_id(clock: Clock) -> str:
 # Cards typed at the till -------------------------------------------------------------------------
 
 
-async def find_card(uow: UnitOfWork, query: str, policy: PhonePolicy) -> CardView:
-    return await cards.find_card(uow, query, policy)
+async def find_card(uow: UnitOfWork, clock: Clock, query: str, policy: PhonePolicy) -> CardView:
+    return await cards.find_card(uow, clock, query, policy)
 
 
 async def find_card_in(
-    uow: UnitOfWork, tokens: Sequence[str], policy: PhonePolicy, prefix_lengths: Iterable[int]
+    uow: UnitOfWork, clock: Clock, tokens: Sequence[str], policy: PhonePolicy, prefix_lengths: Iterable[int]
 ) -> tuple[CardView, int]:
     """A card spelled by the first k tokens of a one-line command (a phone may contain spaces:
     `+7 916 123 45 67`), trying each k of `prefix_lengths` in order; returns the card and k."""
@@ -76,7 +76,7 @@ async def find_card_in(
             continue
         tried = True
         try:
-            return await cards.find_card(uow, " ".join(tokens[:k]), policy), k
+            return await cards.find_card(uow, clock, " ".join(tokens[:k]), policy), k
         except DomainError:
             continue
     raise CardNotFound(query=tokens[0] if tokens and tried else "")

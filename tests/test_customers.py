@@ -43,7 +43,7 @@ async def test_new_phone_creates_customer_card_and_welcome_bonus(uow: UnitOfWork
     assert result.outcome == "created"
     assert result.card_number == "9161234567"
     assert result.welcome_points == 100_00
-    card = await cards.find_card(uow, "+7 916 123-45-67", POLICY)
+    card = await cards.find_card(uow, clock, "+7 916 123-45-67", POLICY)
     assert (card.customer_id, card.balance, card.status) == (result.customer_id, 100_00, "active")
     customer = await customers.get_by_telegram(uow, 1001)
     assert customer is not None and customer.phone == "+79161234567" and customer.name == "Анна"
@@ -80,7 +80,7 @@ async def test_recycled_number_raises_conflict_and_hands_over_nothing(uow: UnitO
     assert newcomer.outcome == "conflict"
     assert newcomer.card_number is None
     assert newcomer.customer_id != original.customer_id
-    card = await cards.find_card(uow, "9161234567", POLICY)
+    card = await cards.find_card(uow, clock, "9161234567", POLICY)
     assert card.customer_id == original.customer_id  # the balance stays with its owner
     conflicts = await customers.list_conflicts(uow)
     assert [(c.card_number, c.claimant_customer_id) for c in conflicts] == [("9161234567", newcomer.customer_id)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -112,4 +113,35 @@ async def test_a_repeated_request_in_one_batch_is_answered_twice_and_posted_once
     assert first.body == again.body == {"card": number, "pending": 5_000}
     assert by_phone.status_code == 201 and by_phone.body["pending"] == 5_000
     assert await _purchases(uow) == 1
+    await check_invariants(uow)
+
+
+async def test_a_batch_answers_each_card_without_its_points_expired_by_the_instant(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    """The batch computes each card's answer from what its one lock statement read: the welcome
+    points (100, expiring 30 days after the cards were made) count a microsecond before their
+    expiry instant and not at it, before any expiry job has run."""
+    store = await add_store(uow, clock, code="S1", name="Shop", actor="test")
+    numbers = await _cards(uow, clock, 3)
+    instant = clock.now() + timedelta(days=30)
+
+    async def batch(when: datetime, tag: str) -> list[tuple[str, int]]:
+        clock.set(when)
+        with card_locks(uow) as locks:
+            answers = await asyncio.gather(
+                *(
+                    pos.accrue_once(
+                        uow, clock, key=f"{tag}-{n}", request_hash=request_hash({"receipt": f"{tag}-{n}"}), query=n,
+                        policy=PhonePolicy(), store_id=store.id, receipt_id=f"{tag}-{n}", amount_kopecks=100_000,
+                        actor="till", render=lambda number, result: {"card": number, "balance": result.card.balance},
+                    )
+                    for n in numbers
+                )
+            )
+        assert len(locks) == (1 if uow.is_postgres else len(numbers))
+        return [(a.body["card"], a.body["balance"]) for a in answers]
+
+    assert await batch(instant - timedelta(microseconds=1), "before") == [(n, 10_000) for n in numbers]
+    assert await batch(instant, "at") == [(n, 0) for n in numbers]
     await check_invariants(uow)

@@ -2,6 +2,12 @@
 
 Every change of a cached amount is a conditional UPDATE (`... WHERE balance + :delta >= 0`) so the
 database, not a Python read, decides whether points are there to take.
+
+A lot is available until its `expires_at` instant and gone from that instant on, although only the
+expiry job writes that down (it burns the lot and lowers `cards.balance`). Until it runs, the
+card's balance still counts the lot: what a card can spend at an instant is its balance minus
+`expired_held` at that instant, and every statement here that spends, or reads what a card holds
+for a person to see, names that instant.
 """
 
 from __future__ import annotations
@@ -10,21 +16,83 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, exists, func, nulls_last, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    ScalarSelect,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    nulls_last,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, with_expression
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.dialects import changed_rows, is_postgres
 from db.models import Allocation, Card, Customer, IdempotentRequest, Lot, Operation, Receipt
 from db.repositories.customers import contact_person_ids, parse_ids
 from db.repositories.purchase_rows import reserve_ids
+from db.types import UTCDateTime
+
+
+def expired_held(card_id: Any, at: Any) -> ScalarSelect[int]:
+    """What the active lots of card `card_id` whose `expires_at` has come by `at` still hold: points
+    no longer available although the expiry job has not burnt them yet. A range of
+    ix_lots_card_spend (card_id, status, expires_at) that is empty on almost every card."""
+    # A sum of bigints is numeric on PostgreSQL: cast back, so that it comes as an int.
+    return (
+        select(cast(func.coalesce(func.sum(Lot.remaining), 0), BigInteger))
+        .where(Lot.card_id == card_id, Lot.status == "active", Lot.expires_at <= at)
+        .scalar_subquery()
+    )
+
+
+def live_at(at: Any) -> ColumnElement[bool]:
+    """A lot not yet expired at `at` (no expiry date, or one still ahead): only these can be spent."""
+    return or_(Lot.expires_at.is_(None), Lot.expires_at > at)
+
+
+_AT = bindparam("at", type_=UTCDateTime)
+_EXPIRED_HELD = select(expired_held(bindparam("card_id"), _AT))
+
+
+async def expired_held_of(session: AsyncSession, card_id: int, at: datetime) -> int:
+    """`expired_held` of one card, in a statement of its own (a fresh snapshot)."""
+    return int((await session.execute(_EXPIRED_HELD, {"card_id": card_id, "at": at})).scalar_one())
+
+
+# The card's balance as the statement's snapshot has it, beside the locked row's: they differ only
+# when the lock was waited for and its holder changed the card, and then `expired_held`, read from
+# that snapshot too, may be out of date (PostgreSQL re-reads the locked row, not the subqueries).
+_SNAPSHOT_CARD = aliased(Card, name="snapshot_card")
+_SNAPSHOT_BALANCE = (
+    select(_SNAPSHOT_CARD.balance).where(_SNAPSHOT_CARD.id == Card.id).scalar_subquery().label("snapshot_balance")
+)
+
+
+async def _settle_expired_held(session: AsyncSession, card: Card, snapshot_balance: int, at: datetime) -> None:
+    if snapshot_balance != card.balance:
+        set_committed_value(card, "expired_held", await expired_held_of(session, card.id, at))
 
 # The statements every purchase runs are built once (benchmark 2: building an expression cost
 # about as much as running it).
 _LOCK_CARD_WITH_PIN = (
-    select(Card, Customer.pinned_level_id)
+    select(Card, Customer.pinned_level_id, _SNAPSHOT_BALANCE)
     .outerjoin(Customer, Customer.id == Card.customer_id)
     .where(Card.id == bindparam("card_id"))
+    .options(with_expression(Card.expired_held, expired_held(Card.id, _AT)))
     .with_for_update(of=Card)
     .execution_options(populate_existing=True)
 )
@@ -49,19 +117,23 @@ _CHANGE_AMOUNTS = (
 )
 
 
-async def lock_card(session: AsyncSession, card_id: int) -> Card | None:
+async def lock_card(session: AsyncSession, card_id: int, at: datetime) -> Card | None:
     """Load a card with a row lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    serialises writers). Everything a use case does on a card happens after this, so two use cases
-    on one card never interleave and an idempotency lookup made after it sees committed rows."""
-    found = await lock_card_with_pin(session, card_id)
+    serialises writers), with its `expired_held` at `at`. Everything a use case does on a card
+    happens after this, so two use cases on one card never interleave and an idempotency lookup
+    made after it sees committed rows."""
+    found = await lock_card_with_pin(session, card_id, at)
     return None if found is None else found[0]
 
 
-async def lock_card_with_pin(session: AsyncSession, card_id: int) -> tuple[Card, int | None] | None:
+async def lock_card_with_pin(session: AsyncSession, card_id: int, at: datetime) -> tuple[Card, int | None] | None:
     """`lock_card`, plus the owner's pinned level id read in the same statement (the customer row
     is not locked)."""
-    row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id})).first()
-    return None if row is None else (row[0], row[1])
+    row = (await session.execute(_LOCK_CARD_WITH_PIN, {"card_id": card_id, "at": at})).first()
+    if row is None:
+        return None
+    await _settle_expired_held(session, row[0], row[2], at)
+    return row[0], row[1]
 
 
 @dataclass(frozen=True)
@@ -100,13 +172,15 @@ class TillCard:
 
 @dataclass(frozen=True)
 class TillAsk:
-    """What a till's purchase names: the card's number, and the keys its look-ups read."""
+    """What a till's purchase names: the card's number, and the keys its look-ups read; `at`: the
+    instant the till asked, as of which the lock reads the card's `expired_held`."""
 
     number: str
     response_key: str
     purchase_key: str
     store_id: int
     receipt_id: str
+    at: datetime
 
 
 def _lock_for_till(asked: Any) -> Any:
@@ -119,11 +193,13 @@ def _lock_for_till(asked: Any) -> Any:
         select(
             Card, Customer.pinned_level_id, IdempotentRequest,
             *_seen(asked.c.key, asked.c.store_id, asked.c.receipt_id), contact_person_ids(Card.customer_id),
+            _SNAPSHOT_BALANCE,
         )
         .select_from(asked)
         .join(Card, Card.number == asked.c.number)
         .outerjoin(Customer, Customer.id == Card.customer_id)
         .outerjoin(IdempotentRequest, IdempotentRequest.key == asked.c.response_key)
+        .options(with_expression(Card.expired_held, expired_held(Card.id, asked.c.at)))
         .with_for_update(of=Card)
         .execution_options(populate_existing=True)
     )
@@ -135,14 +211,16 @@ def _lock_for_till(asked: Any) -> Any:
 _ONE_ASK = select(
     bindparam("number", type_=String).label("number"), bindparam("response_key", type_=String).label("response_key"),
     bindparam("key", type_=String).label("key"), bindparam("store_id", type_=Integer).label("store_id"),
-    bindparam("receipt_id", type_=String).label("receipt_id"),
+    bindparam("receipt_id", type_=String).label("receipt_id"), _AT.label("at"),
 ).subquery("asked")
 _LOCK_FOR_TILL = _lock_for_till(_ONE_ASK)
 _ASKS = func.unnest(
     bindparam("numbers", type_=ARRAY(String)), bindparam("response_keys", type_=ARRAY(String)),
     bindparam("keys", type_=ARRAY(String)), bindparam("store_ids", type_=ARRAY(Integer)),
-    bindparam("receipt_ids", type_=ARRAY(String)),
-).table_valued("number", "response_key", "key", "store_id", "receipt_id", with_ordinality="at").render_derived()
+    bindparam("receipt_ids", type_=ARRAY(String)), bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+).table_valued(
+    "number", "response_key", "key", "store_id", "receipt_id", "at", with_ordinality="ordinal"
+).render_derived()
 
 
 def _next_id(table: str) -> Any:
@@ -151,14 +229,15 @@ def _next_id(table: str) -> Any:
 
 # With ids for each purchase's operation and lot (purchase_rows.py writes them at the COMMIT).
 _LOCK_MANY_FOR_TILL = (
-    _lock_for_till(_ASKS).add_columns(_ASKS.c.at, _next_id("operations"), _next_id("lots")).order_by(Card.id)
+    _lock_for_till(_ASKS).add_columns(_ASKS.c.ordinal, _next_id("operations"), _next_id("lots")).order_by(Card.id)
 )
 
 _LOCKED_AHEAD = "till cards locked ahead"  # session.info: TillAsk -> TillCard | None
 
 
-def _till_card(row: Any) -> TillCard:
-    card, pinned_level_id, stored, operation_id, receipt_exists, contacts = row[:6]
+async def _till_card(session: AsyncSession, row: Any, at: datetime) -> TillCard:
+    card, pinned_level_id, stored, operation_id, receipt_exists, contacts, snapshot_balance = row[:7]
+    await _settle_expired_held(session, card, snapshot_balance, at)
     seen = PurchaseSeen(operation_id, bool(receipt_exists))
     return TillCard(card, pinned_level_id, stored, seen, parse_ids(contacts))
 
@@ -181,12 +260,13 @@ async def lock_cards_for_till(session: AsyncSession, asks: list[TillAsk]) -> Non
     params = {
         "numbers": [ask.number for ask in ahead], "response_keys": [ask.response_key for ask in ahead],
         "keys": [ask.purchase_key for ask in ahead], "store_ids": [ask.store_id for ask in ahead],
-        "receipt_ids": [ask.receipt_id for ask in ahead],
+        "receipt_ids": [ask.receipt_id for ask in ahead], "ats": [ask.at for ask in ahead],
     }
     answers: dict[TillAsk, TillCard | None] = dict.fromkeys(ahead)
     ids = []
-    for row in await session.execute(_LOCK_MANY_FOR_TILL, params):
-        answers[ahead[row.at - 1]] = _till_card(row)
+    for row in (await session.execute(_LOCK_MANY_FOR_TILL, params)).all():
+        ask = ahead[row.ordinal - 1]
+        answers[ask] = await _till_card(session, row, ask.at)
         ids.append((row[-2], row[-1]))
     session.info[_LOCKED_AHEAD] = answers
     reserve_ids(session, ids)
@@ -201,10 +281,10 @@ async def lock_card_for_till(session: AsyncSession, ask: TillAsk) -> TillCard | 
         return ahead.pop(ask)
     params = {
         "number": ask.number, "response_key": ask.response_key, "key": ask.purchase_key,
-        "store_id": ask.store_id, "receipt_id": ask.receipt_id,
+        "store_id": ask.store_id, "receipt_id": ask.receipt_id, "at": ask.at,
     }
     row = (await session.execute(_LOCK_FOR_TILL, params)).first()
-    return None if row is None else _till_card(row)
+    return None if row is None else await _till_card(session, row, ask.at)
 
 
 async def receipt(session: AsyncSession, store_id: int, receipt_id: str, *, for_update: bool = False) -> Receipt | None:
@@ -229,6 +309,7 @@ class CardAmounts:
     balance: int
     pending: int
     debt: int
+    expired_held: int = 0  # where the statement read it (spend_from_card)
 
 
 async def change_card_amounts(
@@ -240,11 +321,34 @@ async def change_card_amounts(
     return None if row is None else CardAmounts(row[0], row[1], row[2])
 
 
-async def take_from_lot(session: AsyncSession, lot_id: int, units: int, *, status: str) -> bool:
-    """Decrement a lot's remaining if it still holds `units` and has `status`."""
+# On the table, not the mapped class: the session is not to synchronise (the caller sets what the
+# statement returns on the card object it holds).
+_CARD_TABLE: Table = Card.__table__  # type: ignore[assignment]
+_SPEND = (
+    update(_CARD_TABLE)
+    .where(
+        _CARD_TABLE.c.id == bindparam("card_id"),
+        _CARD_TABLE.c.balance - bindparam("units") >= expired_held(_CARD_TABLE.c.id, _AT),
+    )
+    .values(balance=_CARD_TABLE.c.balance - bindparam("units"))
+    .returning(_CARD_TABLE.c.balance, expired_held(_CARD_TABLE.c.id, _AT))
+)
+
+
+async def spend_from_card(session: AsyncSession, card_id: int, units: int, at: datetime) -> CardAmounts | None:
+    """Take `units` off the card's balance if what it holds in lots not expired at `at` covers
+    them (balance - expired_held >= units); None (nothing changed) otherwise. Returns the new
+    balance and `expired_held` at `at` (debt and pending unchanged, so 0 there)."""
+    row = (await session.execute(_SPEND, {"card_id": card_id, "units": units, "at": at})).one_or_none()
+    return None if row is None else CardAmounts(int(row[0]), 0, 0, int(row[1]))
+
+
+async def take_from_lot(session: AsyncSession, lot_id: int, units: int, *, status: str, at: datetime) -> bool:
+    """Decrement a lot's remaining if it still holds `units`, has `status` and has not expired by
+    `at`: from its expires_at instant on, a lot cannot be spent, whoever read it a moment before."""
     stmt = (
         update(Lot)
-        .where(Lot.id == lot_id, Lot.status == status, Lot.remaining >= units)
+        .where(Lot.id == lot_id, Lot.status == status, Lot.remaining >= units, live_at(at))
         .values(remaining=Lot.remaining - units)
     )
     result = await session.execute(stmt)
@@ -260,21 +364,23 @@ async def cancel_emptied_pending_lots(session: AsyncSession, card_id: int) -> No
     )
 
 
-async def active_lots(session: AsyncSession, card_id: int) -> list[Lot]:
-    """Spendable lots, soonest-expiring first (no expiry last), oldest first among equals."""
+async def active_lots(session: AsyncSession, card_id: int, at: datetime) -> list[Lot]:
+    """Lots spendable at `at` (active, not expired by then), soonest-expiring first (no expiry
+    last), oldest first among equals."""
     stmt = (
         select(Lot)
-        .where(Lot.card_id == card_id, Lot.status == "active", Lot.remaining > 0)
+        .where(Lot.card_id == card_id, Lot.status == "active", Lot.remaining > 0, live_at(at))
         .order_by(nulls_last(Lot.expires_at.asc()), Lot.id)
         .execution_options(populate_existing=True)
     )
     return list((await session.execute(stmt)).scalars())
 
 
-async def pending_lots(session: AsyncSession, card_id: int) -> list[Lot]:
+async def pending_lots(session: AsyncSession, card_id: int, at: datetime) -> list[Lot]:
+    """Pending lots that will still be worth something when they activate (not expired by `at`)."""
     stmt = (
         select(Lot)
-        .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining > 0)
+        .where(Lot.card_id == card_id, Lot.status == "pending", Lot.remaining > 0, live_at(at))
         .order_by(Lot.available_at, Lot.id)
         .execution_options(populate_existing=True)
     )

@@ -30,7 +30,7 @@ from services.ledger.card_rules import ACCRUAL_STATUSES, business_today, multipl
 from services.ledger.idempotency import ensure_same_request, request_hash, write_once
 from services.ledger.lots import LedgerRaceLost
 from services.ledger.results import AccrualResult, CardSnapshot
-from services.ledger.snapshot import card_snapshot
+from services.ledger.snapshot import available, card_snapshot
 from services.levels import card_level
 from services.notifications import events as notify
 from services.program import CACHE_TTL_SECONDS, ProgramSettings, get_settings
@@ -202,7 +202,8 @@ async def post_purchase(
     ):
         set_committed_value(card, name, value)
     return AccrualResult(
-        card=CardSnapshot(card.id, written.balance, written.pending, written.debt, after.level.code),
+        # Available: what the lock read of its expired lots, which this purchase did not touch.
+        card=CardSnapshot(card.id, available(card), written.pending, written.debt, after.level.code),
         store_id=purchase.store_id,
         receipt_id=purchase.receipt_id,
         mode=settings.mode,
@@ -221,8 +222,8 @@ async def post_purchase(
     )
 
 
-async def stored_accrual(session: AsyncSession, operation: Operation) -> AccrualResult:
-    """Rebuild the result of an accrual already made (the card amounts are today's)."""
+async def stored_accrual(session: AsyncSession, operation: Operation, at: datetime) -> AccrualResult:
+    """Rebuild the result of an accrual already made (the card amounts are those at `at`)."""
     receipt = (await session.execute(select(Receipt).where(Receipt.accrual_operation_id == operation.id))).scalar_one()
     lot = (await session.execute(select(Lot).where(Lot.operation_id == operation.id))).scalar_one_or_none()
     repaid = (
@@ -233,7 +234,7 @@ async def stored_accrual(session: AsyncSession, operation: Operation) -> Accrual
         )
     ).scalar_one()
     return AccrualResult(
-        card=await card_snapshot(session, operation.card_id),
+        card=await card_snapshot(session, operation.card_id, at),
         store_id=receipt.store_id,
         receipt_id=receipt.receipt_id,
         mode=receipt.mode,
@@ -297,14 +298,14 @@ async def check_purchase_in(
     """What `accrue_purchase_in` does before it writes: lock the card, find a replay, check the
     store and the card. A refusal is raised here, and then nothing has been written."""
     if card is None:
-        card = await open_card(session, request.card_id)
+        card = await open_card(session, request.card_id, now)
     if seen is None:
         seen = await repo.purchase_seen(session, request.key, request.store_id, request.receipt_id)
     if seen.operation_id is not None:
         existing = await session.get(Operation, seen.operation_id)
         assert existing is not None
         ensure_same_request(existing, request.hash)
-        return CheckedPurchase(card, await stored_accrual(session, existing))
+        return CheckedPurchase(card, await stored_accrual(session, existing, now))
     if seen.receipt:
         raise IdempotencyConflict(key=request.key)
     await require_store(session, request.store_id)

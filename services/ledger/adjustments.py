@@ -66,18 +66,20 @@ async def adjust_points(
 
     async def work(session: AsyncSession) -> AdjustmentResult:
         now = clock.now()
-        card = await open_card(session, card_id)
+        card = await open_card(session, card_id, now)
         existing = await repo.operation_by_key(session, key)
         if existing is not None:
             ensure_same_request(existing, expected)
-            return AdjustmentResult(await card_snapshot(session, card_id), existing.points, existing.id, None, True)
+            return AdjustmentResult(
+                await card_snapshot(session, card_id, now), existing.points, existing.id, None, True
+            )
         if card.status == "blocked":
             raise CardBlocked(card_id=card_id)
         await repo.lock_actor_adjustments(session, actor)
         used = await repo.staff_adjusted_since(session, actor, _business_midnight(settings, now))
         if used + abs(points) > limit:
             raise AdjustmentLimitReached(limit=limit, used=used, requested=abs(points))
-        before = await card_snapshot(session, card_id)
+        before = await card_snapshot(session, card_id, now)
         operation = Operation(
             card_id=card_id,
             customer_id=card.customer_id,
@@ -96,11 +98,12 @@ async def adjust_points(
         if points > 0:
             expires_at = now + timedelta(days=settings.expiry_days)
             await lots.credit(
-                session, operation=operation, units=points, status="active", available_at=now, expires_at=expires_at
+                session, operation=operation, units=points, status="active", available_at=now,
+                expires_at=expires_at, at=now,
             )
         else:
-            await lots.debit(session, operation=operation, units=-points)
-        snapshot = await card_snapshot(session, card_id)
+            await lots.debit(session, clock, operation=operation, units=-points)
+        snapshot = await card_snapshot(session, card_id, clock.now())
         await audit.record(
             session,
             at=now,

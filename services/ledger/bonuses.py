@@ -46,12 +46,14 @@ async def _grant(
     actor: str,
     reason: str,
 ) -> BonusResult:
-    card = await open_card(session, card_id)
+    card = await open_card(session, card_id, now)
     existing = await repo.operation_by_key(session, key)
     if existing is not None:
         lot = (await session.execute(select(Lot).where(Lot.operation_id == existing.id))).scalar_one_or_none()
         expires = lot.expires_at if lot is not None and lot.expires_at is not None else existing.created_at
-        return BonusResult(await card_snapshot(session, card_id), kind, existing.points, expires, existing.id, False)
+        return BonusResult(
+            await card_snapshot(session, card_id, now), kind, existing.points, expires, existing.id, False
+        )
     if card.status == "blocked":
         raise CardBlocked(card_id=card_id)
     expires_at = now + timedelta(days=days)
@@ -68,9 +70,10 @@ async def _grant(
     await repo.add(session, operation)
     if units > 0:
         await lots.credit(
-            session, operation=operation, units=units, status="active", available_at=now, expires_at=expires_at
+            session, operation=operation, units=units, status="active", available_at=now, expires_at=expires_at,
+            at=now,
         )
-    return BonusResult(await card_snapshot(session, card_id), kind, units, expires_at, operation.id, True)
+    return BonusResult(await card_snapshot(session, card_id, now), kind, units, expires_at, operation.id, True)
 
 
 async def add_welcome_bonus(

@@ -21,9 +21,10 @@ def business_today(settings: ProgramSettings, now: datetime) -> date:
     return now.astimezone(settings.tz).date()
 
 
-async def open_card(session: AsyncSession, card_id: int) -> Card:
-    """Lock the card for this use case (see repo.lock_card); its owner's level pin comes along."""
-    found = await repo.lock_card_with_pin(session, card_id)
+async def open_card(session: AsyncSession, card_id: int, at: datetime) -> Card:
+    """Lock the card for this use case (see repo.lock_card); its owner's level pin comes along, and
+    what its expired lots hold at `at` (services/ledger/snapshot.py::available)."""
+    found = await repo.lock_card_with_pin(session, card_id, at)
     if found is None:
         raise CardNotFound(card_id=card_id)
     return await opened(session, *found)

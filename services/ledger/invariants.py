@@ -2,13 +2,17 @@
 
 Per card:
   * sum(operations.points) == active remaining + pending remaining - debt
-  * cards.balance == active remaining, cards.pending == pending remaining (the caches are exact)
-  * debt > 0 only when the card holds nothing (held points always repay debt first), so the
-    spendable balance never hides a debt: available = balance, and balance - debt >= 0 whenever
-    debt could matter
+  * cards.balance == active remaining, cards.pending == pending remaining (the caches are exact;
+    the active lots whose expiry instant has come count until the expiry job burns them, and what
+    is available at an instant is balance minus what they hold then)
+  * debt > 0 only when the card holds nothing it could spend (points live when they arrive always
+    repay debt first, and a reversal takes every live point before it leaves debt): whatever a card
+    with debt holds had expired by the card's latest operation, so available never hides a debt
 Per lot:
   * 0 <= remaining <= points; expired and cancelled lots hold 0
   * points - remaining == sum of its allocations (every decrement is accounted for)
+  * nothing but the expiry job takes from a lot at or after its expires_at instant: every other
+    allocation's operation is older than the lot's expiry
   * a restored lot keeps the expiry date of the lot it was restored from
 Per operation kind: credits >= 0, debits <= 0, debt_repayment and discount_purchase == 0.
 Globally: issued - spent - reversed - expired (= sum of all operations) == held - debt.
@@ -68,6 +72,23 @@ async def _check(session: AsyncSession, card_id: int | None) -> None:
             await session.execute(only(select(Lot.card_id, active, pending), Lot.card_id).group_by(Lot.card_id))
         )
     }
+    # Held in lots still live at the card's latest operation: what debt must never sit beside.
+    latest = (
+        select(func.max(Operation.created_at)).where(Operation.card_id == Lot.card_id).scalar_subquery()
+    )
+    live_held = dict(
+        (
+            await session.execute(
+                only(select(Lot.card_id, func.sum(Lot.remaining)), Lot.card_id)
+                .where(
+                    Lot.status.in_(("pending", "active")),
+                    Lot.remaining > 0,
+                    (Lot.expires_at.is_(None)) | (Lot.expires_at > latest),
+                )
+                .group_by(Lot.card_id)
+            )
+        ).all()
+    )
     cards = await session.execute(only(select(Card.id, Card.balance, Card.pending, Card.debt), Card.id))
     total_ops = total_held = total_debt = 0
     for cid, balance, pend, debt in cards:
@@ -84,8 +105,8 @@ async def _check(session: AsyncSession, card_id: int | None) -> None:
             problems.append(f"card {cid}: cached pending {pend} != pending remaining {p}")
         if balance < 0 or pend < 0 or debt < 0:
             problems.append(f"card {cid}: negative amount {balance}/{pend}/{debt}")
-        if debt > 0 and a + p > 0:
-            problems.append(f"card {cid}: debt {debt} while holding {a + p}")
+        if debt > 0 and int(live_held.get(cid) or 0) > 0:
+            problems.append(f"card {cid}: debt {debt} while holding {live_held[cid]} live points")
     if total_ops != total_held - total_debt:
         problems.append(f"global: operations {total_ops} != held {total_held} - debt {total_debt}")
 
@@ -117,6 +138,19 @@ async def _check(session: AsyncSession, card_id: int | None) -> None:
         )
     ).all()
     problems += [f"lot {i}: {pts - r} taken but {t or 0} allocated" for i, pts, r, t in unaccounted]
+
+    late = (
+        await session.execute(
+            only(
+                select(Allocation.id, Lot.id, Operation.kind)
+                .join(Lot, Lot.id == Allocation.lot_id)
+                .join(Operation, Operation.id == Allocation.operation_id)
+                .where(Operation.kind != "expiry", Lot.expires_at.is_not(None), Operation.created_at >= Lot.expires_at),
+                Lot.card_id,
+            )
+        )
+    ).all()
+    problems += [f"lot {lot}: {kind} took from it at or after its expiry (allocation {a})" for a, lot, kind in late]
 
     source = aliased(Lot)
     drifted = (

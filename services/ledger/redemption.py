@@ -3,8 +3,11 @@ the rest of the receipt in the same transaction (one receipt row for both)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import Operation, Receipt
 from db.repositories import ledger as repo
@@ -82,11 +85,11 @@ async def redeem(
 
     async def work(session: AsyncSession) -> RedemptionResult:
         now = clock.now()
-        card = await open_card(session, card_id)
+        card = await open_card(session, card_id, now)
         existing = await repo.operation_by_key(session, key)
         if existing is not None:
             ensure_same_request(existing, expected)
-            return await _stored(session, existing)
+            return await _stored(session, existing, now)
         if await repo.operation_by_key(session, purchase_key(store_id, receipt_id)) is not None:
             raise IdempotencyConflict(key=key)  # the receipt was already posted without points
         await require_store(session, store_id)
@@ -107,7 +110,10 @@ async def redeem(
             created_at=now,
         )
         await repo.add(session, operation)
-        await lots.debit(session, operation=operation, units=points)
+        # The spend reads the clock again: a lot that expired since `now` is not spent.
+        spent = await lots.debit(session, clock, operation=operation, units=points)
+        set_committed_value(card, "balance", spent.balance)
+        set_committed_value(card, "expired_held", spent.expired_held)
         purchase = Purchase(store_id, receipt_id, receipt_amount_kopecks, points, actor, staff_id, customer_id)
         accrual = await post_purchase(
             session, settings=settings, card=card, now=now, purchase=purchase, redemption=operation
@@ -128,11 +134,11 @@ async def redeem(
         raise
 
 
-async def _stored(session: AsyncSession, operation: Operation) -> RedemptionResult:
+async def _stored(session: AsyncSession, operation: Operation, at: datetime) -> RedemptionResult:
     receipt = (
         await session.execute(select(Receipt).where(Receipt.redemption_operation_id == operation.id))
     ).scalar_one()
     assert receipt.accrual_operation_id is not None
     accrual_op = await session.get(Operation, receipt.accrual_operation_id)
     assert accrual_op is not None
-    return RedemptionResult(-operation.points, await stored_accrual(session, accrual_op), operation.id, True)
+    return RedemptionResult(-operation.points, await stored_accrual(session, accrual_op, at), operation.id, True)

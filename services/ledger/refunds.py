@@ -7,8 +7,9 @@ the program's quantum); the refund that reaches R == A takes exactly what is lef
 does the difference from the previous state, bounded by conditional UPDATEs on the receipt row.
 
 Restored points get a NEW active lot with `restored_from_lot_id` = the lot they were spent from and
-that lot's original `expires_at` (so they do not live longer than they would have). If that date
-has already passed, the new lot is burnt by the next expiry run like any other due lot.
+that lot's original `expires_at` (so they do not live longer than they would have). If that instant
+has already come, the new lot is gone at once like any expired lot: it is not available, it repays
+no debt, and the next expiry run burns it (and writes the `expiry` operation).
 """
 
 from __future__ import annotations
@@ -64,11 +65,11 @@ async def refund(
         found = await repo.receipt(session, store_id, receipt_id)
         if found is None:
             raise ReceiptNotFound(store_id=store_id, receipt_id=receipt_id)
-        card = await open_card(session, found.card_id)
+        card = await open_card(session, found.card_id, now)
         existing = await repo.operation_by_key(session, key)
         if existing is not None:
             ensure_same_request(existing, expected)
-            return await _stored(session, existing, refund_id)
+            return await _stored(session, existing, refund_id, now)
         receipt = await repo.receipt(session, store_id, receipt_id)  # re-read now that the card is locked
         assert receipt is not None
         # Read before the UPDATE below: the session then shows the receipt's new refunded amount.
@@ -78,6 +79,7 @@ async def refund(
             raise RefundExceedsReceipt(receipt_id=receipt_id, refundable=receipt.amount_kopecks - refunded_before)
         result = await _apply(
             session,
+            clock,
             settings,
             card,
             receipt,
@@ -103,6 +105,7 @@ async def refund(
 
 async def _apply(
     session: AsyncSession,
+    clock: Clock,
     settings: ProgramSettings,
     card: Card,
     receipt: Receipt,
@@ -140,10 +143,11 @@ async def _apply(
     if reverse_now > 0:
         assert receipt.accrual_operation_id is not None
         own = tuple(lot.id for lot in await repo.lots_of_operation(session, receipt.accrual_operation_id))
-        new_debt = (await lots.reverse(session, operation=reversal, units=reverse_now, own_lot_ids=own)).to_debt
+        reversed_ = await lots.reverse(session, clock, operation=reversal, units=reverse_now, own_lot_ids=own)
+        new_debt = reversed_.to_debt
     restored = 0
     if receipt.redemption_operation_id is not None:
-        restored = await _restore(session, receipt, refunded_total, quantum, reversal, now)
+        restored = await _restore(session, receipt, refunded_total, quantum, reversal, now, clock.now())
     if not await repo.add_to_receipt_reversal(session, receipt.id, reversed_=reverse_now, restored=restored):
         raise lots.LedgerRaceLost(f"receipt {receipt.id}")
     # Cumulative purchases lose the refunded amount: the only way a level goes down.
@@ -152,7 +156,7 @@ async def _apply(
     )
     await refresh_card_level(session, card)
     return RefundResult(
-        card=await card_snapshot(session, card.id),
+        card=await card_snapshot(session, card.id, clock.now()),
         store_id=receipt.store_id,
         receipt_id=receipt.receipt_id,
         refund_id=refund_id,
@@ -167,9 +171,11 @@ async def _apply(
 
 
 async def _restore(
-    session: AsyncSession, receipt: Receipt, refunded_total: int, quantum: int, reversal: Operation, now: datetime
+    session: AsyncSession, receipt: Receipt, refunded_total: int, quantum: int, reversal: Operation, now: datetime,
+    at: datetime,
 ) -> int:
-    """Give back, per lot the receipt's points came from, its share of this refund."""
+    """Give back, per lot the receipt's points came from, its share of this refund (`at`: the
+    instant of the credits, against which a restored lot's original expiry is weighed)."""
     assert receipt.redemption_operation_id is not None
     plan: list[tuple[int, Lot, int]] = []
     for allocation, lot in await repo.allocations_with_lots(session, receipt.redemption_operation_id):
@@ -205,12 +211,13 @@ async def _restore(
             status="active",
             available_at=now,
             expires_at=lot.expires_at,
+            at=at,
             restored_from_lot_id=lot.id,
         )
     return total
 
 
-async def _stored(session: AsyncSession, operation: Operation, refund_id: str) -> RefundResult:
+async def _stored(session: AsyncSession, operation: Operation, refund_id: str, at: datetime) -> RefundResult:
     restore = await repo.operation_by_key(session, f"{operation.idempotency_key}:restore")
     # What the reversal could not take from lots became debt.
     from_lots = (
@@ -221,7 +228,7 @@ async def _stored(session: AsyncSession, operation: Operation, refund_id: str) -
     receipt = await repo.receipt(session, operation.store_id or 0, operation.receipt_id or "")
     assert receipt is not None
     return RefundResult(
-        card=await card_snapshot(session, operation.card_id),
+        card=await card_snapshot(session, operation.card_id, at),
         store_id=receipt.store_id,
         receipt_id=receipt.receipt_id,
         refund_id=refund_id,

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Level
+from db.repositories.ledger import expired_held
 from services.notifications import kinds
 from services.notifications.outbox import Message, enqueue_at_commit, enqueue_many
 from services.program import settings_in
@@ -114,10 +115,14 @@ async def refund_made(session: AsyncSession, result: RefundResult, *, now: datet
     await enqueue_at_commit(session, [Message(owner, kinds.REFUND, f"op:{result.operation_id}", payload)], now=now)
 
 
-async def _owners(session: AsyncSession, card_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """card id -> (owner id, balance) for cards that have an owner."""
+async def _owners(
+    session: AsyncSession, card_ids: Sequence[int], *, available_at: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """card id -> (owner id, balance) for cards that have an owner; with `available_at`, the
+    balance available then (without what expired lots the expiry job has not burnt yet hold)."""
+    balance = Card.balance if available_at is None else Card.balance - expired_held(Card.id, available_at)
     rows = await session.execute(
-        select(Card.id, Card.customer_id, Card.balance)
+        select(Card.id, Card.customer_id, balance)
         .where(Card.id.in_(list(card_ids)), Card.customer_id.is_not(None))
         .execution_options(populate_existing=True)
     )
@@ -128,7 +133,8 @@ async def lots_activated(session: AsyncSession, summaries: Sequence[CardPoints],
     """Pending points whose return window ended are now spendable -> each card's owner."""
     if not summaries:
         return
-    owners = await _owners(session, [s.card_id for s in summaries])
+    # The activation job may run while lots that expired since the last expiry run wait to burn.
+    owners = await _owners(session, [s.card_id for s in summaries], available_at=now)
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
     messages = [
         Message(owners[s.card_id][0], kinds.ACTIVATION, f"card:{s.card_id}:{stamp}",
@@ -140,7 +146,8 @@ async def lots_activated(session: AsyncSession, summaries: Sequence[CardPoints],
 
 
 async def lots_expired(session: AsyncSession, summaries: Sequence[CardPoints], *, now: datetime, run: str) -> None:
-    """Points that burnt -> each card's owner; `run` is the expiry batch's unique key."""
+    """Points that burnt -> each card's owner; `run` is the expiry batch's unique key. The batch has
+    just burnt every lot of these cards expired by `now`: their balance is what is available."""
     if not summaries:
         return
     owners = await _owners(session, [s.card_id for s in summaries])

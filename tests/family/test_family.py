@@ -27,7 +27,7 @@ async def test_an_invited_customer_joins_and_earns_on_the_family_card(uow: UnitO
     assert family.code_from_start_payload(invite.start_payload) == invite.code
     result = await family.join_family(uow, clock, code=invite.code, customer_id=member)
     assert result.outcome == "joined" and result.card_number == owner.card_number
-    assert (await cards.find_card(uow, "+79161000002", POLICY)).id == owner.card_id
+    assert (await cards.find_card(uow, clock, "+79161000002", POLICY)).id == owner.card_id
     seen_by_owner = await family.get_family(uow, customer_id=owner.id)
     seen_by_member = await family.get_family(uow, customer_id=member)
     assert [m.customer_id for m in seen_by_owner.members] == [member]
@@ -88,17 +88,17 @@ async def test_a_customer_with_a_card_chooses_to_keep_it_or_join(uow: UnitOfWork
     owner = await walk_in(uow, clock, "+79161000001")
     other = await walk_in(uow, clock, "+79161000002", "Ольга")
     assert other.card_id is not None
-    own_before = await cards.find_card(uow, "+79161000002", POLICY)
-    owner_before = await cards.find_card(uow, "+79161000001", POLICY)
+    own_before = await cards.find_card(uow, clock, "+79161000002", POLICY)
+    owner_before = await cards.find_card(uow, clock, "+79161000001", POLICY)
     invite = await family.create_invite(uow, clock, customer_id=owner.id)
     assert (await family.join_family(uow, clock, code=invite.code, customer_id=other.id)).outcome == "needs_choice"
     kept = await family.join_family(uow, clock, code=invite.code, customer_id=other.id, keep_own_card=True)
     assert kept.outcome == "kept"
-    assert (await cards.find_card(uow, "+79161000002", POLICY)).id == other.card_id
+    assert (await cards.find_card(uow, clock, "+79161000002", POLICY)).id == other.card_id
     joined = await family.join_family(uow, clock, code=invite.code, customer_id=other.id, keep_own_card=False)
     assert joined.outcome == "joined" and joined.moved_points == own_before.balance > 0
     # The phone now finds the family card, which holds both balances; the old card is closed.
-    now_found = await cards.find_card(uow, "+79161000002", POLICY)
+    now_found = await cards.find_card(uow, clock, "+79161000002", POLICY)
     assert now_found.id == owner.card_id
     assert now_found.balance == owner_before.balance + own_before.balance
     old = await uow.read(lambda session: session.get(Card, other.card_id))
@@ -122,7 +122,7 @@ async def test_a_member_leaves_and_the_owner_removes_a_member(uow: UnitOfWork, c
     assert (await family.get_family(uow, customer_id=owner.id)).members == ()
     # Former members get a fresh card by their own phone again (empty: no second welcome bonus).
     for phone in ("+79161000002", "+79161000003"):
-        card = await cards.find_card(uow, phone, POLICY)
+        card = await cards.find_card(uow, clock, phone, POLICY)
         assert card.id != owner.card_id and card.balance == 0
     assert (await timeline_kinds(uow, leaver)).count("link_removed") == 1
     assert (await timeline_kinds(uow, owner.id)).count("link_removed") == 2
@@ -155,4 +155,4 @@ async def test_joining_another_family_ends_the_first_membership(uow: UnitOfWork,
         await family.join_family(uow, clock, code=code, customer_id=member)
     assert (await family.get_family(uow, customer_id=first.id)).members == ()
     assert len((await family.get_family(uow, customer_id=second.id)).members) == 1
-    assert (await cards.find_card(uow, "+79161000003", POLICY)).id == second.card_id
+    assert (await cards.find_card(uow, clock, "+79161000003", POLICY)).id == second.card_id

@@ -54,14 +54,14 @@ async def test_a_family_member_earns_on_the_card_owners_card(uow: UnitOfWork, cl
     owner = await walk_in(uow, clock, "+79161000001")
     member = await without_card(uow, clock, phone="+79161000002")
     with pytest.raises(cards.CardNotFound):
-        await cards.find_card(uow, "+79161000002", POLICY)
+        await cards.find_card(uow, clock, "+79161000002", POLICY)
     await links.save_links(
         uow, clock, customer_id=owner.id, other_customer_id=member,
         forward_type_ids=[await type_id(uow, "card_owner")], actor="staff:1",
     )
     # Staff commands (staff_desk) and the POS API (cards.find_card) resolve the member's phone.
     for lookup in (cards.find_card, staff_desk.find_card):
-        card = await lookup(uow, "8 916 100-00-02", POLICY)
+        card = await lookup(uow, clock, "8 916 100-00-02", POLICY)
         assert card.id == owner.card_id
     store = await add_store(uow, clock, code="S1", name="Main", actor="test")
     result = await accrue_purchase(
@@ -74,7 +74,7 @@ async def test_a_family_member_earns_on_the_card_owners_card(uow: UnitOfWork, cl
     view = await links.get_links(uow, member)
     await links.remove_link(uow, clock, link_id=view.others_for_this[0].id, actor="staff:1")
     with pytest.raises(cards.CardNotFound):
-        await cards.find_card(uow, "+79161000002", POLICY)
+        await cards.find_card(uow, clock, "+79161000002", POLICY)
     assert "link_removed" in await timeline_kinds(uow, owner.id)
     assert "link_removed" in await timeline_kinds(uow, member)
 
@@ -87,7 +87,7 @@ async def api(uow: UnitOfWork, clock: FrozenClock) -> AsyncIterator[Api]:
 
 async def test_the_pos_api_finds_the_family_card_by_the_members_phone(api: Api, uow: UnitOfWork) -> None:
     member = await without_card(uow, api.clock, phone="+79162223344")
-    owner_id = (await cards.find_card(uow, CARD, POLICY)).customer_id
+    owner_id = (await cards.find_card(uow, api.clock, CARD, POLICY)).customer_id
     assert owner_id is not None
     await links.save_links(
         uow, api.clock, customer_id=member, other_customer_id=owner_id,

@@ -91,11 +91,11 @@ async def test_rules_on_a_small_file(uow: UnitOfWork, clock: FrozenClock, tmp_pa
     found = await customers.find_customers(uow, "Иванова", phone_policy=PhonePolicy(), full_access=True)
     assert found[0].card_number == "9161000001"
     # Legacy card 55501 is the primary card of the client whose phone is invalid, with the balance.
-    legacy = await cards.find_card(uow, "55501", PhonePolicy())
+    legacy = await cards.find_card(uow, clock, "55501", PhonePolicy())
     assert legacy.balance == 9_900 and legacy.is_primary  # 99.99 RUB -> 99 whole points
 
     # Opening balance: one active lot, expiring after the program's expiry period; orders set the level.
-    first = await cards.find_card(uow, "89161000001", PhonePolicy())
+    first = await cards.find_card(uow, clock, "89161000001", PhonePolicy())
     assert first.balance == 123_400
 
     async def lots(session):  # type: ignore[no-untyped-def]
@@ -103,7 +103,7 @@ async def test_rules_on_a_small_file(uow: UnitOfWork, clock: FrozenClock, tmp_pa
 
     (lot,) = await uow.read(lots)
     assert lot.status == "active" and lot.expires_at == clock.now() + timedelta(days=365)
-    silver = await cards.find_card(uow, "9161000002", PhonePolicy())
+    silver = await cards.find_card(uow, clock, "9161000002", PhonePolicy())
     assert first.level_id != silver.level_id  # 35 000 RUB -> silver, 120 000 RUB -> gold
     await check_invariants(uow)
 

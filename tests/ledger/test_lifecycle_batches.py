@@ -168,15 +168,20 @@ async def test_runs_racing_each_other_do_each_card_once(uow: UnitOfWork, clock: 
 async def test_expiry_waits_for_a_held_card_and_burns_what_is_left_after(
     uow: UnitOfWork, clock: FrozenClock
 ) -> None:
-    """A use case holds the card (FOR UPDATE) and spends from the very lot that is due while the
-    job waits for the lock: the job must burn what is left after that spending, not before."""
+    """A use case holds the card (FOR UPDATE) and spends, a microsecond before its expiry instant,
+    from the very lot the job (on a clock already past that instant) waits to burn: the job must
+    burn what is left after that spending, not before."""
     card_id, _, _ = await make_card(uow, clock)
     start = clock.now()
-    await adjust_points(uow, clock, card_id=card_id, points=P(100), reason="seed", idempotency_key="s", actor="staff:1")
+    seeded = await adjust_points(
+        uow, clock, card_id=card_id, points=P(100), reason="seed", idempotency_key="s", actor="staff:1"
+    )
+    assert seeded.expires_at is not None
+    spender = FrozenClock(seeded.expires_at - timedelta(microseconds=1))
     clock.set(start + 400 * DAY)
 
     async with AsyncSession(uow.engine) as holder, holder.begin():
-        assert await repo.lock_card(holder, card_id) is not None
+        assert await repo.lock_card(holder, card_id, spender.now()) is not None
         job = asyncio.create_task(expire_due_lots(uow, clock))
         for _ in range(200):  # until the job is waiting for the card's lock
             await holder.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
@@ -193,10 +198,10 @@ async def test_expiry_waits_for_a_held_card_and_burns_what_is_left_after(
             pytest.fail(f"the expiry job did not wait for the card's lock: {job.done() and job.result()}")
         spend = Operation(
             card_id=card_id, kind="redemption", points=-P(30), actor="staff:1", idempotency_key="spend",
-            created_at=clock.now(),
+            created_at=spender.now(),
         )
         await repo.add(holder, spend)
-        await lots.debit(holder, operation=spend, units=P(30))
+        await lots.debit(holder, spender, operation=spend, units=P(30))
     assert await job == [CardPoints(card_id, P(70))]
     await invariants(uow)
 

@@ -1,8 +1,10 @@
 """A hypothesis state machine driving the ledger through random accruals, redemptions (with real
 one-time codes), refunds, adjustments, bonuses, time jumps, activation and expiry, checking the
 invariants after every step plus: nothing redeemed above the cap, never more reversed than earned,
-never more restored than spent. check_invariants itself covers "expired lots hold 0" and "restored
-points keep their expiry".
+never more restored than spent, and the available balance is what the lots not yet expired hold
+(a rule jumps to a lot's expiry instant or a microsecond before it). check_invariants itself covers
+"expired lots hold 0", "restored points keep their expiry" and "nothing is taken from a lot at or
+after its expiry instant but by the expiry job".
 
 pytest-asyncio does not drive state machines, so each machine owns an event loop and runs every
 rule with `loop.run_until_complete`.
@@ -15,7 +17,7 @@ import contextlib
 import shutil
 import uuid
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,10 +32,10 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.engine import create_engine
-from db.models import Card, Receipt
+from db.models import Card, Lot, Receipt
 from db.uow import UnitOfWork
 from services.clock import FrozenClock
 from services.errors import DomainError, InsufficientPoints, RefundExceedsReceipt
@@ -226,6 +228,16 @@ class LedgerMachine(RuleBasedStateMachine):
     def time_passes(self, days: int) -> None:
         self.clock.advance(timedelta(days=days))
 
+    @rule(card=st.integers(0, CARDS - 1), just_before=st.booleans())
+    def to_an_expiry_instant(self, card: int, just_before: bool) -> None:
+        """Jump to the instant the card's soonest live lot expires, or a microsecond before it: the
+        boundary where the lot stops counting (the invariant below), with or without a job run."""
+        soonest = self.run(self.uow.read(lambda s: _soonest_expiry(s, self.cards[card][0], self.clock.now())))
+        if soonest is None:
+            return
+        self.clock.set(soonest - timedelta(microseconds=1) if just_before else soonest)
+        event(f"expiry instant: {'just before' if just_before else 'at'}")
+
     @rule()
     def activate(self) -> None:
         self.run(activate_due_lots(self.uow, self.clock, batch_size=2))
@@ -249,12 +261,34 @@ class LedgerMachine(RuleBasedStateMachine):
         for card in self.run(self.uow.read(_cards)):
             assert card.balance >= 0 and card.debt >= 0
 
+    @invariant()
+    def available_is_what_live_lots_hold(self) -> None:
+        """From its expires_at instant on a lot counts nowhere, whether the expiry job ran or not."""
+        now = self.clock.now()
+        for card_id, _ in self.cards:
+            live = self.run(self.uow.read(lambda s, card_id=card_id: _live_remaining(s, card_id, now)))
+            assert self.run(get_balance(self.uow, self.clock, card_id)).available == live
+
 
 async def _receipt(session: Any, store_id: int, receipt_id: str) -> Receipt:
     row = (
         await session.execute(select(Receipt).where(Receipt.store_id == store_id, Receipt.receipt_id == receipt_id))
     ).scalar_one()
     return row  # type: ignore[no-any-return]
+
+
+async def _soonest_expiry(session: Any, card_id: int, now: datetime) -> datetime | None:
+    stmt = select(func.min(Lot.expires_at)).where(
+        Lot.card_id == card_id, Lot.status == "active", Lot.remaining > 0, Lot.expires_at > now
+    )
+    return (await session.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+
+
+async def _live_remaining(session: Any, card_id: int, now: datetime) -> int:
+    stmt = select(func.coalesce(func.sum(Lot.remaining), 0)).where(
+        Lot.card_id == card_id, Lot.status == "active", (Lot.expires_at.is_(None)) | (Lot.expires_at > now)
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def _receipts(session: Any) -> list[Receipt]:

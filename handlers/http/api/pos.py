@@ -55,7 +55,7 @@ def customer_out(customer: CustomerView) -> CustomerOut:
 
 
 async def lookup_card(call: Call) -> Reply:
-    found = await pos.lookup_card(call.context.uow, call.query.q, call.context.phone_policy)
+    found = await pos.lookup_card(call.context.uow, call.context.clock, call.query.q, call.context.phone_policy)
     return Reply.of(card_out(found))
 
 
@@ -148,7 +148,7 @@ async def post_purchase(call: Call) -> Reply:
     replay = await _once(call, key)
     if replay is not None:
         return replay
-    card = await cards.find_card(context.uow, body.query, context.phone_policy)
+    card = await cards.find_card(context.uow, context.clock, body.query, context.phone_policy)
     assert body.code is not None
     redemption = await ledger.redeem(
         context.uow, context.clock, card_id=card.id, store_id=principal.store_id, receipt_id=body.receipt_id,
@@ -189,7 +189,7 @@ async def post_refund(call: Call) -> Reply:
 
 
 async def card_id_by_number(call: Call) -> int:
-    card = await cards.find_card(call.context.uow, call.path["number"], call.context.phone_policy)
+    card = await cards.find_card(call.context.uow, call.context.clock, call.path["number"], call.context.phone_policy)
     if card.number != call.path["number"]:
         # find_card also understands phones; a path names a card by its number only.
         raise CardNotFound(query=call.path["number"])
@@ -250,5 +250,5 @@ async def create_customer(call: Call) -> Reply:
 
 
 async def card_by_path(call: Call) -> Reply:
-    found = await pos.lookup_card(call.context.uow, call.path["number"], call.context.phone_policy)
+    found = await pos.lookup_card(call.context.uow, call.context.clock, call.path["number"], call.context.phone_policy)
     return Reply.of(card_out(found))

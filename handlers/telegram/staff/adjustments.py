@@ -71,16 +71,17 @@ def get_router() -> Router:
             parse_points(tokens[-1], signed=True)
             await message.answer(tr.get(locale, "error-reason_required"))
             return
-        card, k = await staff_desk.find_card_in(uow, tokens, phone_policy, ends)
+        card, k = await staff_desk.find_card_in(uow, clock, tokens, phone_policy, ends)
         points = parse_points(tokens[k], signed=True)
         await _adjust(message, uow, clock, tr, locale, member, card.id, points, " ".join(tokens[k + 1 :]))
 
     @router.message(AdjustDialog.card, ANSWER, StaffOnly())
     async def adjust_card(
-        message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str, phone_policy: PhonePolicy
+        message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str,
+        phone_policy: PhonePolicy,
     ) -> None:
         assert message.text is not None
-        card = await staff_desk.find_card(uow, message.text, phone_policy)
+        card = await staff_desk.find_card(uow, clock, message.text, phone_policy)
         await state.update_data(card_id=card.id)
         await state.set_state(AdjustDialog.points)
         await message.answer(

@@ -46,16 +46,17 @@ def get_router() -> Router:
         if len(tokens) < 2:
             await message.answer(tr.get(locale, "staff-usage-cardstatus"))
             return
-        card, _ = await staff_desk.find_card_in(uow, tokens, phone_policy, (len(tokens) - 1,))
+        card, _ = await staff_desk.find_card_in(uow, clock, tokens, phone_policy, (len(tokens) - 1,))
         changed = await staff_desk.set_card_status(uow, clock, by=member, card_id=card.id, status=tokens[-1])
         await message.answer(render_status(changed, tr, locale))
 
     @router.message(CardStatusDialog.card, ANSWER, StaffOnly())
     async def cardstatus_card(
-        message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str, phone_policy: PhonePolicy
+        message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str,
+        phone_policy: PhonePolicy,
     ) -> None:
         assert message.text is not None
-        card = await staff_desk.find_card(uow, message.text, phone_policy)
+        card = await staff_desk.find_card(uow, clock, message.text, phone_policy)
         await state.update_data(card_id=card.id)
         await state.set_state(CardStatusDialog.status)
         choices = [button(tr.get(locale, f"staff-status-{s}"), StatusChoice(status=s)) for s in STATUSES]

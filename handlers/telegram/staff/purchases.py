@@ -62,12 +62,12 @@ def render_redemption(result: RedemptionResult, tr: Translator, locale: str, set
 
 
 async def _take_card(
-    message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str, phone_policy: PhonePolicy,
-    next_state: State, key: str,
+    message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str,
+    phone_policy: PhonePolicy, next_state: State, key: str,
 ) -> None:
     """The card step of a dialog: find the card typed, remember it, show its balance and ask on."""
     assert message.text is not None
-    card = await staff_desk.find_card(uow, message.text, phone_policy)
+    card = await staff_desk.find_card(uow, clock, message.text, phone_policy)
     await state.update_data(card_id=card.id)
     await state.set_state(next_state)
     await message.answer(
@@ -104,7 +104,7 @@ def get_router() -> Router:
             await message.answer(tr.get(locale, "staff-usage-accrue"))
             return
         n = len(tokens)
-        card, k = await staff_desk.find_card_in(uow, tokens, phone_policy, (n - 1, n - 2))
+        card, k = await staff_desk.find_card_in(uow, clock, tokens, phone_policy, (n - 1, n - 2))
         rest = tokens[k:]
         if _looks_like_spaced_thousands(rest):
             await message.answer(tr.get(locale, "staff-accrue-ambiguous", typed=esc(" ".join(rest))))
@@ -115,9 +115,10 @@ def get_router() -> Router:
 
     @router.message(AccrueDialog.card, ANSWER, StaffOnly())
     async def accrue_card(
-        message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str, phone_policy: PhonePolicy
+        message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str,
+        phone_policy: PhonePolicy,
     ) -> None:
-        await _take_card(message, state, uow, tr, locale, phone_policy, AccrueDialog.amount, "staff-ask-amount")
+        await _take_card(message, state, uow, clock, tr, locale, phone_policy, AccrueDialog.amount, "staff-ask-amount")
 
     @router.message(AccrueDialog.amount, ANSWER, StaffOnly())
     async def accrue_amount(message: Message, state: FSMContext, tr: Translator, locale: str) -> None:
@@ -175,16 +176,17 @@ def get_router() -> Router:
         if len(tokens) < 4:
             await message.answer(tr.get(locale, "staff-usage-redeem"))
             return
-        card, k = await staff_desk.find_card_in(uow, tokens, phone_policy, (len(tokens) - 3,))
+        card, k = await staff_desk.find_card_in(uow, clock, tokens, phone_policy, (len(tokens) - 3,))
         points_text, amount_text, code = tokens[k:]
         points, amount = parse_points(points_text), parse_money(amount_text, field="receipt_amount")
         await _redeem(message, uow, clock, tr, locale, settings, member, card.id, points, amount, code)
 
     @router.message(RedeemDialog.card, ANSWER, StaffOnly())
     async def redeem_card(
-        message: Message, state: FSMContext, uow: UnitOfWork, tr: Translator, locale: str, phone_policy: PhonePolicy
+        message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str,
+        phone_policy: PhonePolicy,
     ) -> None:
-        await _take_card(message, state, uow, tr, locale, phone_policy, RedeemDialog.points, "staff-ask-points")
+        await _take_card(message, state, uow, clock, tr, locale, phone_policy, RedeemDialog.points, "staff-ask-points")
 
     @router.message(RedeemDialog.points, ANSWER, StaffOnly())
     async def redeem_points(message: Message, state: FSMContext, tr: Translator, locale: str) -> None:
