@@ -118,10 +118,12 @@ class RoundRobinProxy:
         return update_id
 
 
+# pg_locks covers the whole server: other databases' senders take the same key.
 _LOCK_HOLDER = text(
     "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = :high "
-    "AND l.objid::bigint = :low AND l.objsubid = 1"
+    "AND l.objid::bigint = :low AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 
 
