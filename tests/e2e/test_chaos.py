@@ -76,9 +76,15 @@ pytestmark = [
 CUSTOMERS = 40
 PURCHASES_EACH = 5  # 200 purchases
 TILLS = 12  # purchases posted at once at most
-# The purchases are spread over about 8 s of load (a pace, not a synchronisation): the kill below
-# then lands while purchases, updates and the outbox sender are all under way.
+# The load is spread over about 8 s (a pace, not a synchronisation), so that the kill below lands
+# while purchases, updates and the outbox sender are all under way, and so that the bot stays within
+# Telegram's 30 messages/s (which the emulator enforces): replies at about 10-20 a second, the
+# outbox at NOTIFY_RATE below. Beyond it replies fail after their three tries (bot/retry.py), which
+# is a capacity test, not this one.
 PURCHASE_EVERY = 0.04
+REGISTRATION_EVERY = 0.1  # two replies each
+CHAT_EVERY = 0.2  # two updates each, one after the other
+NOTIFY_RATE = 12
 REPLAYED_AT_ONCE = 4  # every 4th purchase is sent twice at once, as a till retrying too early does
 # How long an update being handled stays claimed for an instance that may have died (the product's
 # default is two minutes): after it the update killed with its instance is handled by the other one.
@@ -189,6 +195,7 @@ async def instances(workdir: Path, chaos: Chaos) -> AsyncIterator[tuple[Stack, l
                 WEBHOOK_BASE_URL=proxy.url,
                 WEBHOOK_SECRET=WEBHOOK_SECRET,
                 UPDATE_LEASE_SECONDS=str(UPDATE_LEASE_SECONDS),
+                NOTIFY_RATE_PER_SECOND=str(NOTIFY_RATE),
                 # The tills are the load here, not a limit to be tested (tests/http covers it).
                 API_RATE_LIMIT_PER_MINUTE="1000000",
                 API_RATE_LIMIT_BURST="100000",
@@ -317,7 +324,11 @@ async def _chaos(
                                  phone=f"7916{5_550_000 + i:07d}")
         for i in range(CUSTOMERS)
     ]
-    numbers = await asyncio.gather(*(register(client, user) for user in users))
+    async def join(i: int, user: User) -> str:
+        await asyncio.sleep(i * REGISTRATION_EVERY)
+        return await register(client, user)
+
+    numbers = await asyncio.gather(*(join(i, user) for i, user in enumerate(users)))
     phones = [f"+{user.phone}" for user in users]
     assert numbers == [phone[2:] for phone in phones]
     chaos.note(f"{CUSTOMERS} customers registered")
@@ -337,13 +348,14 @@ async def _chaos(
             await asyncio.gather(*(till.post(body) for _ in range(copies)))
             answered += 1
 
-    async def chat(user: User) -> None:
+    async def chat(i: int, user: User) -> None:
+        await asyncio.sleep(i * CHAT_EVERY)
         for command in ("/balance", "/history"):
             sent = await client.send_text(user, command)
             await client.wait_for(user, REPLY_MARKERS[command], REPLY_TIMEOUT, after=sent)
 
     load = asyncio.gather(
-        *(purchase(n, body) for n, body in enumerate(bodies)), *(chat(user) for user in users)
+        *(purchase(n, body) for n, body in enumerate(bodies)), *(chat(i, user) for i, user in enumerate(users))
     )
     try:
         killed = await kill_the_sender(apps, engine, lambda: answered)
