@@ -41,6 +41,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.redis import create_redis
 from bot.runners import WEBHOOK_PATH
 from db.uow import UnitOfWork
 from emulator import EmulatorClient, User, running_emulator
@@ -88,7 +89,7 @@ NOTIFY_RATE = 12
 REPLAYED_AT_ONCE = 4  # every 4th purchase is sent twice at once, as a till retrying too early does
 # How long an update being handled stays claimed for an instance that may have died (the product's
 # default is two minutes): after it the update killed with its instance is handled by the other one.
-UPDATE_LEASE_SECONDS = 15
+UPDATE_LEASE_SECONDS = 20
 # The outbox sender has one request to Telegram in flight at a time (services/notifications/sender.py
 # sends row after row): a sender killed mid-send leaves at most that many messages' fate unknown.
 SENDER_CONCURRENCY = 1
@@ -177,7 +178,8 @@ async def instances(workdir: Path, chaos: Chaos) -> AsyncIterator[tuple[Stack, l
     LOGS.append(("chaos", chaos.log))
     # A bot id of its own per run: the update ids of a fresh emulator start at 1 again, and Redis
     # keeps the claims of handled ones for a day (keys per bot id).
-    token = f"{random.randint(2_000_000_000, 8_000_000_000)}:E2E-chaos-token-only-the-emulator-knows"
+    bot_id = random.randint(2_000_000_000, 8_000_000_000)
+    token = f"{bot_id}:E2E-chaos-token-only-the-emulator-knows"
     async with running_emulator(port=0) as emulator:
         await emulator.client.register_bot(token)
         ports = [free_port(), free_port()]
@@ -220,6 +222,18 @@ async def instances(workdir: Path, chaos: Chaos) -> AsyncIterator[tuple[Stack, l
                 with app.log.open("a", encoding="utf-8") as out:
                     out.write(f"\n[e2e] exit code after SIGTERM: {code}\n")
             await proxy.close()
+            await _forget_bot(REDIS_URL, bot_id)
+
+
+async def _forget_bot(redis_url: str, bot_id: int) -> None:
+    """Leave the shared Redis as found: this run's claims and conversations carry its bot id."""
+    redis = create_redis(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"*:{bot_id}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 async def api_key(stack: Stack) -> str:
