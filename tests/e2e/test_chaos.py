@@ -5,10 +5,10 @@ replayed; every scheduled job runs in both instances at once. Then:
 
 - each receipt is posted exactly once (one accrual operation per receipt id), and every replay of a
   purchase gets the first answer back;
-- each Telegram update is answered exactly once, except one that the killed instance was handling
-  at the moment it died: its reply may have left before the instance could record that it had
-  handled it, so it is answered at least once and at most twice (a reply is a Bot API call, it
-  cannot commit with a claim);
+- each Telegram update is answered exactly once, except those the killed instance was handling at
+  the moment it died: a reply may have left before the instance could record that it had handled
+  the update, so these are answered at least once and at most twice (a reply is a Bot API call, it
+  cannot commit with the claim);
 - each notification (outbox row) `sent` arrived exactly once and nothing is left to send; `unknown`
   ones (the fate of a request in flight when its sender died) arrived at most once, and there are
   at most as many of them as the sender has requests in flight at once;
@@ -80,8 +80,8 @@ TILLS = 12  # purchases posted at once at most
 # The load is spread over about 8 s (a pace, not a synchronisation), so that the kill below lands
 # while purchases, updates and the outbox sender are all under way, and so that the bot stays within
 # Telegram's 30 messages/s (which the emulator enforces): replies at about 10-20 a second, the
-# outbox at NOTIFY_RATE below. Beyond it replies fail after their three tries (bot/retry.py), which
-# is a capacity test, not this one.
+# outbox at NOTIFY_RATE below. Beyond it replies wait out 429s until they give up (bot/retry.py):
+# a capacity test, not this one.
 PURCHASE_EVERY = 0.04
 REGISTRATION_EVERY = 0.1  # two replies each
 CHAT_EVERY = 0.2  # two updates each, one after the other
