@@ -129,7 +129,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None, bot: Bo
     behind one webhook URL continue each other's conversations."""
     engine, context = build_context(settings, clock=clock)
     redis = create_redis(settings.redis_url) if settings.redis_url else None
-    storage, isolation = build_fsm(redis) if redis is not None else (None, None)
+    storage, isolation = (
+        build_fsm(redis, update_lease_seconds=settings.update_lease_seconds) if redis is not None else (None, None)
+    )
     return Application(
         engine=engine,
         context=context,

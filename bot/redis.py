@@ -21,10 +21,16 @@ def create_redis(url: str) -> Redis:
     return Redis.from_url(url)
 
 
-def build_fsm(redis: Redis) -> tuple[RedisStorage, RedisEventIsolation]:
+# aiogram's default: a chat's lock outlives an instance that died holding it by this much.
+CHAT_LOCK_SECONDS = 60
+
+
+def build_fsm(redis: Redis, *, update_lease_seconds: int) -> tuple[RedisStorage, RedisEventIsolation]:
     keys = DefaultKeyBuilder(prefix="fsm", with_bot_id=True, with_destiny=True)
     storage = RedisStorage(redis, key_builder=keys, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
-    return storage, RedisEventIsolation(redis, key_builder=keys)
+    # Never longer than the update's own lease: the update taken over after it must find its chat free.
+    lock = {"timeout": min(CHAT_LOCK_SECONDS, update_lease_seconds)}
+    return storage, RedisEventIsolation(redis, key_builder=keys, lock_kwargs=lock)
 
 
 async def redis_problem(redis: Redis) -> str | None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -26,13 +27,17 @@ WEBHOOK_PATH = "/telegram/webhook"
 def mount_webhook(app: Application) -> WebhookHandler:
     """Serve the webhook on app.web (before it starts). Redelivered updates are recognised through
     Redis when configured (shared by all instances), else through the database."""
-    secret = app.context.settings.webhook_secret
+    settings = app.context.settings
+    secret = settings.webhook_secret
     assert secret is not None
     deduplicator: UpdateDeduplicator
     if app.redis is not None:
-        deduplicator = RedisUpdateDeduplicator(app.redis, bot_id=app.bot.id)
+        deduplicator = RedisUpdateDeduplicator(
+            app.redis, bot_id=app.bot.id, lease_seconds=settings.update_lease_seconds
+        )
     else:
-        deduplicator = DatabaseDeduplicator(app.context.uow, app.context.clock)
+        lease = timedelta(seconds=settings.update_lease_seconds)
+        deduplicator = DatabaseDeduplicator(app.context.uow, app.context.clock, lease=lease)
     handler = WebhookHandler(
         app.dispatcher, app.bot, secret_token=secret.get_secret_value(), deduplicator=deduplicator
     )

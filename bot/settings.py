@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     webhook_base_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # How long an update being handled stays claimed by its instance (the webhook claim, and in
+    # Redis its chat's lock) in case that instance died: afterwards a redelivery is handled by
+    # another one. Longer than handling an update ever takes (a shutdown waits 30 s for those).
+    update_lease_seconds: int = Field(default=120, ge=5, le=3600)
     owner_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Europe/Moscow"
     default_region: str = "RU"

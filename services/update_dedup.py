@@ -22,7 +22,8 @@ from services.clock import Clock
 
 # Telegram keeps an undelivered update for at most 24 hours; older claims can go.
 KEEP = timedelta(hours=25)
-# Longer than handling an update ever takes (a shutdown waits 30 s for updates in flight).
+# Longer than handling an update ever takes (a shutdown waits 30 s for updates in flight); the
+# default of the UPDATE_LEASE_SECONDS setting.
 LEASE = timedelta(minutes=2)
 
 
@@ -46,16 +47,16 @@ _FINISHED_AT = select(_TABLE.c.finished_at).where(_TABLE.c.update_id == bindpara
 _FINISH = update(_TABLE).where(_TABLE.c.update_id == bindparam("id")).values(finished_at=bindparam("finished"))
 
 
-async def claim_update(uow: UnitOfWork, clock: Clock, update_id: int) -> Claim:
-    """NEW for the first claim of `update_id` (or the take-over of an abandoned one), DONE when it
-    was handled, BUSY while another claim of it is fresh."""
+async def claim_update(uow: UnitOfWork, clock: Clock, update_id: int, *, lease: timedelta = LEASE) -> Claim:
+    """NEW for the first claim of `update_id` (or the take-over of one unfinished for `lease`),
+    DONE when it was handled, BUSY while another claim of it is fresh."""
 
     async def work(session: AsyncSession) -> Claim:
         now = clock.now()
         stmt = insert_or_skip(session, _TABLE, conflict=("update_id",))
         if changed_rows(await session.execute(stmt, {"update_id": update_id, "at": now})):
             return Claim.NEW
-        params = {"id": update_id, "stale_before": now - LEASE, "taken_at": now}
+        params = {"id": update_id, "stale_before": now - lease, "taken_at": now}
         if changed_rows(await session.execute(_TAKE_OVER, params)):
             return Claim.NEW
         finished = (await session.execute(_FINISHED_AT, {"id": update_id})).scalar_one_or_none()

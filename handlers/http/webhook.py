@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any, Protocol
 
 from aiogram import Bot, Dispatcher
@@ -56,9 +57,13 @@ class UpdateDeduplicator(Protocol):
 class DatabaseDeduplicator:
     """Claims in processed_updates; old claims are pruned now and then by whoever claims."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, *, prune_every_seconds: float = 3600.0) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, *, lease: timedelta = update_dedup.LEASE,
+        prune_every_seconds: float = 3600.0,
+    ) -> None:
         self.uow = uow
         self.clock = clock
+        self.lease = lease
         self.prune_every_seconds = prune_every_seconds
         self._pruned_at = time.monotonic()
 
@@ -66,7 +71,7 @@ class DatabaseDeduplicator:
         if time.monotonic() - self._pruned_at > self.prune_every_seconds:
             self._pruned_at = time.monotonic()
             await update_dedup.prune_processed_updates(self.uow, self.clock)
-        return await update_dedup.claim_update(self.uow, self.clock, update_id)
+        return await update_dedup.claim_update(self.uow, self.clock, update_id, lease=self.lease)
 
     async def finish(self, update_id: int) -> None:
         await update_dedup.finish_update(self.uow, self.clock, update_id)

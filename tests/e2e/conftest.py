@@ -164,6 +164,7 @@ class Stack:
 
     async def cli(self, *args: str) -> str:
         """Run `python -m bot ARGS` against the same database and settings; its output, or a failure."""
+        started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             PYTHON, "-m", "bot", *args, cwd=self.app.cwd, env=self.app.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -176,7 +177,8 @@ class Stack:
             raise AssertionError(f"`python -m bot {' '.join(args)}` did not finish in {CLI_TIMEOUT:.0f}s") from None
         output = raw.decode("utf-8", errors="replace")
         with self.cli_log.open("a", encoding="utf-8") as log:
-            log.write(f"$ python -m bot {' '.join(args)}  -> exit {process.returncode}\n{output}\n")
+            took = time.monotonic() - started
+            log.write(f"$ python -m bot {' '.join(args)}  -> exit {process.returncode} in {took:.1f} s\n{output}\n")
         if process.returncode != 0:
             raise AssertionError(f"`python -m bot {' '.join(args)}` exited {process.returncode}:\n{output}")
         return output

@@ -43,6 +43,16 @@ async def test_a_claim_abandoned_mid_update_is_taken_over_after_its_lease(uow: U
     assert await update_dedup.claim_update(uow, clock, 20) is Claim.DONE  # a finished claim never expires early
 
 
+async def test_the_lease_is_the_callers(uow: UnitOfWork, clock: FrozenClock) -> None:
+    """UPDATE_LEASE_SECONDS: an operator (or a test) may shorten how long a dead instance's claim holds."""
+    lease = timedelta(seconds=20)
+    assert await update_dedup.claim_update(uow, clock, 30, lease=lease) is Claim.NEW
+    clock.advance(timedelta(seconds=19))
+    assert await update_dedup.claim_update(uow, clock, 30, lease=lease) is Claim.BUSY
+    clock.advance(timedelta(seconds=2))
+    assert await update_dedup.claim_update(uow, clock, 30, lease=lease) is Claim.NEW
+
+
 async def test_keys_are_stored_hashed_and_audited(uow: UnitOfWork, clock: FrozenClock) -> None:
     await stores.add_store(uow, clock, code="S1", name="Main", actor="test")
     created = await api_keys.create_api_key(uow, clock, store_code="S1", scopes=("pos",), name="till", actor="cli")

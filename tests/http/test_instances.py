@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram.fsm.storage.redis import RedisEventIsolation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.redis import RedisTokenBucket, RedisUpdateDeduplicator, create_redis
@@ -80,6 +81,20 @@ async def test_readiness_checks_redis(pair: tuple[Instance, Instance]) -> None:
     async with a.http.get(a.server.make_url("/readyz")) as response:
         assert response.status == 200
         assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+@pytest.mark.parametrize(("lease", "chat_lock"), [(None, 60), (15, 15), (300, 60)])
+async def test_the_update_lease_holds_claims_and_chat_locks(db_url: str, lease: int | None, chat_lock: int) -> None:
+    """A dead instance's claim lapses after UPDATE_LEASE_SECONDS (default 120) and its chat's lock
+    no later (aiogram's 60 s at most), so the update taken over finds its chat free."""
+    overrides = {} if lease is None else {"update_lease_seconds": lease}
+    async with running_instance(instance_settings(db_url, REDIS_URL, **overrides), new_bot()) as instance:
+        deduplicator = instance.webhook.deduplicator
+        assert isinstance(deduplicator, RedisUpdateDeduplicator)
+        assert deduplicator.lease_seconds == (lease or 120)
+        isolation = instance.app.dispatcher.fsm.events_isolation
+        assert isinstance(isolation, RedisEventIsolation)
+        assert isolation.lock_kwargs == {"timeout": chat_lock}
 
 
 async def test_redis_rate_limit_is_shared() -> None:
