@@ -398,7 +398,8 @@ async def _chaos(
     names = await job_names
     assert {"birthdays", "expiry-warnings", "expire", "activate-pending", "deliver"} <= set(names), names
     for wave in ([n for n in names if n != "deliver"], ["deliver"]):
-        await asyncio.gather(*(stack.cli("jobs", "run", name, "--today", today, "--yes") for name in wave for _ in range(2)))
+        runs = (stack.cli("jobs", "run", name, "--today", today, "--yes") for name in wave for _ in range(2))
+        await asyncio.gather(*runs)
         chaos.note(f"jobs {', '.join(wave)} ran twice at once")
     await poll("the outbox drained", _outbox_drained(engine))
     chaos.note(f"jobs {', '.join(names)} ran twice at once for {today}; the outbox drained")
