@@ -49,7 +49,7 @@ async def adjust_points(call: Call) -> Reply:
     )
     saved = await idempotent_requests.save_response(
         call.context.uow, call.context.clock, key=key, expected_hash=expected, status_code=201,
-        body=out.model_dump(mode="json"),
+        body=out.model_dump(mode="json"), card_id=card_id,
     )
     return Reply(saved.status_code, saved.body, replayed=saved.replayed)
 
