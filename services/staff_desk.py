@@ -178,6 +178,24 @@ async def new_customer(
     )
 
 
+async def customer_to_erase(uow: UnitOfWork, *, by: StaffView | None, customer_id: int) -> CustomerView:
+    """The customer a manager is about to erase, for the confirmation (CustomerNotFound once erased)."""
+    require(by, "manager")
+    return await customers.get_customer(uow, customer_id)
+
+
+async def erase_customer(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int,
+    conversations: customers.Conversations | None,
+) -> None:
+    """152-FZ erasure on the customer's request made to staff: managers and above, the same
+    erasure as the customer's own /deleteme."""
+    member = require(by, "manager")
+    await customers.delete_personal_data(
+        uow, clock, customer_id=customer_id, actor=member.actor, conversations=conversations
+    )
+
+
 # Phone conflicts ---------------------------------------------------------------------------------
 
 

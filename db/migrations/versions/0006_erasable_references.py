@@ -74,14 +74,11 @@ def upgrade() -> None:
         "claimant_customer_id IN (SELECT id FROM customers WHERE deleted_at IS NOT NULL) "
         "OR card_id IN (SELECT id FROM cards WHERE number LIKE 'deleted-%')"
     )
-    op.execute(
-        f"UPDATE operations SET reason = '{MOVED_OUT}' WHERE kind = 'manual_adjustment' "
-        "AND reason LIKE 'moved to family card %'"
-    )
-    op.execute(
-        f"UPDATE operations SET reason = '{MOVED_IN}' WHERE kind = 'manual_adjustment' "
-        "AND reason LIKE 'moved from card %'"
-    )
+    for reason, old in ((MOVED_OUT, "moved to family card %"), (MOVED_IN, "moved from card %")):
+        bind.execute(
+            sa.text("UPDATE operations SET reason = :reason WHERE kind = 'manual_adjustment' AND reason LIKE :old"),
+            {"reason": reason, "old": old},
+        )
     _without_audit_guard(bind, lambda: (_actors(bind), _audit_values(bind)))
     _timeline_values(bind)
 

@@ -20,6 +20,13 @@ class OpenCustomer(CallbackData, prefix="stf"):
     customer_id: int
 
 
+class EraseCustomer(CallbackData, prefix="ster"):
+    """The customer card's "erase personal data": ask | confirm."""
+
+    action: str
+    customer_id: int
+
+
 class StatusChoice(CallbackData, prefix="sts"):
     status: str
 
