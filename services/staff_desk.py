@@ -4,7 +4,8 @@ ledger's; this module only decides access and context and then calls one ledger 
 
 Access rules (README "Staff in the bot"): every active staff member may look customers up, post
 receipts (accrue, redeem, refund) and read their report; adjustments, card statuses, phone
-conflicts, invites (a manager: to their own store only) and the staff list need a manager or above;
+conflicts, invites (a manager: to their own store only), erasing a customer's personal data and the
+staff list need a manager or above;
 deactivating staff needs an admin.
 Receipt operations record the staff member's store; someone tied to no store cannot make them, and
 a receipt is refunded only by the store that took it.

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any

@@ -35,7 +35,9 @@ async def test_rows_written_before_are_scrubbed(engine: AsyncEngine) -> None:
     # 1: live, Telegram 7001; 2: erased before the migration (was Telegram 7002); staff 1: Telegram 7003.
     await _sql(engine, customer, id=1, name="Анна", phone="+79161234567", tg=7001, deleted=None)
     await _sql(engine, customer, id=2, name=None, phone=None, tg=None, deleted=AT)
-    await _sql(engine, "INSERT INTO staff (id, telegram_id, name, role, created_at) VALUES (1, 7003, 'S', 'owner', :at)")
+    await _sql(
+        engine, "INSERT INTO staff (id, telegram_id, name, role, created_at) VALUES (1, 7003, 'S', 'owner', :at)"
+    )
     card = "INSERT INTO cards (id, number, customer_id, otp_secret, created_at) VALUES (:id, :number, :owner, 'X', :at)"
     await _sql(engine, card, id=1, number="9161234567", owner=1)
     await _sql(engine, card, id=2, number="deleted-2", owner=None)
@@ -52,7 +54,9 @@ async def test_rows_written_before_are_scrubbed(engine: AsyncEngine) -> None:
                before=None, after=json.dumps({"card": "9161234567", "store_id": None}))
     await _sql(engine, audit, actor="staff:1", action="settings.update", entity="settings", entity_id=None,
                before=json.dumps({"number": 5}), after="null")
-    timeline = "INSERT INTO customer_timeline (customer_id, at, actor, kind, data) VALUES (:c, :at, :actor, :kind, :data)"
+    timeline = (
+        "INSERT INTO customer_timeline (customer_id, at, actor, kind, data) VALUES (:c, :at, :actor, :kind, :data)"
+    )
     await _sql(engine, timeline, c=2, actor="telegram:7002", kind="registered", data="{}")
     await _sql(engine, timeline, c=1, actor="telegram:7001", kind="registered", data="{}")
     await _sql(engine, timeline, c=1, actor="staff:1", kind="card_bind",
@@ -96,11 +100,11 @@ async def test_rows_written_before_are_scrubbed(engine: AsyncEngine) -> None:
                                          "'customer.create_walk_in')"):
         assert "9031804259" not in str(payload) and "9161234567" not in str(payload)
     # A key named "number" in what is not a card's snapshot stays; JSON null stays null.
-    assert "number" in str((await _sql(engine, "SELECT \"before\" FROM audit_log WHERE action = 'settings.update'"))[0][0])
+    kept = await _sql(engine, "SELECT \"before\" FROM audit_log WHERE action = 'settings.update'")
+    assert "number" in str(kept[0][0])
     assert "9161234567" not in str(await _sql(engine, "SELECT data FROM customer_timeline"))
-    assert sorted(tuple(r) for r in await _sql(engine, "SELECT key, card_id, customer_id FROM idempotent_requests")) == [
-        ("live", 1, 1), ("refund", None, None)
-    ]
+    stored_rows = await _sql(engine, "SELECT key, card_id, customer_id FROM idempotent_requests")
+    assert sorted(tuple(r) for r in stored_rows) == [("live", 1, 1), ("refund", None, None)]
     assert await _sql(engine, "SELECT phone FROM phone_conflicts") == [(None,)]
     async with engine.connect() as conn:
         columns = await conn.run_sync(lambda sync: [c["name"] for c in inspect(sync).get_columns("outbox")])

@@ -32,6 +32,7 @@ Revises: 0004
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,7 +80,11 @@ def upgrade() -> None:
             sa.text("UPDATE operations SET reason = :reason WHERE kind = 'manual_adjustment' AND reason LIKE :old"),
             {"reason": reason, "old": old},
         )
-    _without_audit_guard(bind, lambda: (_actors(bind), _audit_values(bind)))
+    def scrub_audit() -> None:
+        _actors(bind)
+        _audit_values(bind)
+
+    _without_audit_guard(bind, scrub_audit)
     _timeline_values(bind)
 
 
@@ -184,7 +189,7 @@ def _timeline_values(bind: sa.Connection) -> None:
     _drop_keys(bind, "customer_timeline", "data", ("card",), "kind IN ('card_bind', 'card_unbind', 'phone_conflict')")
 
 
-def _without_audit_guard(bind: sa.Connection, work: Any) -> None:
+def _without_audit_guard(bind: sa.Connection, work: Callable[[], None]) -> None:
     if bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
         work()
