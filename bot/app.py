@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import AppContext
+from bot.conversations import FsmConversations
 from bot.metrics import UpdateMetricsMiddleware
 from bot.redis import RedisReplayGuard, RedisTokenBucket, build_fsm, create_redis
 from bot.retry import RetryAfterMiddleware
@@ -129,13 +130,20 @@ def build_application(settings: Settings, *, clock: Clock | None = None, bot: Bo
     behind one webhook URL continue each other's conversations."""
     engine, context = build_context(settings, clock=clock)
     redis = create_redis(settings.redis_url) if settings.redis_url else None
+    storage: BaseStorage
+    isolation: BaseEventIsolation | None
     storage, isolation = (
-        build_fsm(redis, update_lease_seconds=settings.update_lease_seconds) if redis is not None else (None, None)
+        build_fsm(redis, update_lease_seconds=settings.update_lease_seconds)
+        if redis is not None
+        else (MemoryStorage(), None)
     )
+    bot = bot or build_bot(settings)
+    # One storage for the dispatcher and for the doors that erase customers (the HTTP API).
+    context = replace(context, conversations=FsmConversations(storage, bot.id))
     return Application(
         engine=engine,
         context=context,
-        bot=bot or build_bot(settings),
+        bot=bot,
         dispatcher=build_dispatcher(context, storage=storage, events_isolation=isolation),
         web=build_web_app(context, redis=redis),
         redis=redis,

@@ -9,6 +9,7 @@ from bot.settings import Settings
 from db.uow import UnitOfWork
 from locales import Translator
 from services.clock import Clock
+from services.customers import Conversations
 from services.phones import PhonePolicy
 
 
@@ -19,6 +20,9 @@ class AppContext:
     clock: Clock
     translator: Translator
     phone_policy: PhonePolicy
+    # The bot's dialogs, for the doors that erase customers without a dispatcher at hand (the HTTP
+    # API): set by bot/app.py::build_application; Telegram handlers use their own dispatcher's.
+    conversations: Conversations | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         """Keyword arguments aiogram injects into handlers by name."""

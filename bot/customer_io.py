@@ -56,7 +56,7 @@ async def _tell_owners(context: AppContext, report: ImportReport, lines: list[st
             try:
                 await asyncio.wait_for(bot.send_message(owner.telegram_id, "\n".join(lines)[:4000]), timeout=10)
             except Exception as exc:  # a report that cannot be delivered must not fail the import
-                log.warning("import report not delivered to %s: %s", owner.telegram_id, exc)
+                log.warning("import report not delivered to staff %s: %s", owner.id, exc)
     finally:
         await bot.session.close()
 

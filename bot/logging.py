@@ -26,3 +26,6 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # Even at DEBUG: aiosqlite's debug lines carry every statement's parameters (phones, Telegram
+    # ids, names), and a log cannot be erased. Our own logs name customers by internal id.
+    logging.getLogger("aiosqlite").setLevel(max(logging.getLevelName(level), logging.INFO))

@@ -17,7 +17,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
     # burst of updates the process spent its time connecting (benchmark 1); waiting for a pooled
     # connection is cheaper. No pre-ping either: db/uow.py retries a use case whose connection
     # turns out dead instead of paying a round trip on every checkout.
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
+    # hide_parameters: an error's message (and so its log line) shows the statement without its
+    # values, which are personal data more often than not (phones, names, Telegram ids).
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0, hide_parameters=True)
 
 
 def _unicode_lower(value: object) -> object:
@@ -26,7 +28,7 @@ def _unicode_lower(value: object) -> object:
 
 def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     # The busy timeout makes a second writer wait for the first instead of failing at once.
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

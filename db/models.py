@@ -388,7 +388,7 @@ class PhoneConflict(Base):
     __table_args__ = (CheckConstraint(_in("status", ("open", "moved", "kept")), name="status"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))  # None once either side is erased
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
     claimant_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[str] = mapped_column(String(8), server_default="open")
@@ -422,8 +422,9 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # The chat is the customer's Telegram id, read at send time and never stored here: an erased
+    # customer's rows then hold nothing that names them.
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))
     occasion: Mapped[str] = mapped_column(String(128))
     marketing: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
@@ -438,7 +439,9 @@ class OutboxMessage(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (a database trigger refuses UPDATE and DELETE)."""
+    """Append-only (a database trigger refuses UPDATE and DELETE), so it can never be erased: it
+    holds internal ids and field names only, never personal values (a card number is a phone).
+    Actors are `staff:ID`, `customer:ID`, `api:KEY_ID`, `system` or a CLI name."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_actor_at", "actor", "at"),)
@@ -454,7 +457,8 @@ class AuditEntry(Base):
 
 
 class TimelineEntry(Base):
-    """What happened to a customer, for staff reading the customer card."""
+    """What happened to a customer, for staff reading the customer card: ids and field names, like
+    the audit log (an erasure also empties the erased customer's `data`)."""
 
     __tablename__ = "customer_timeline"
     __table_args__ = (Index("ix_customer_timeline_customer_at", "customer_id", "at"),)
@@ -484,7 +488,9 @@ class ApiKey(Base):
 
 class IdempotentRequest(Base):
     """The first response to an (API key, Idempotency-Key) or (store, receipt) request, replayed
-    verbatim to a retry with the same body."""
+    verbatim to a retry with the same body. A response about a card carries its number (the
+    phone): `card_id` and `customer_id` (the card's owner when it was stored) say whose it is, so
+    that erasing that customer drops it."""
 
     __tablename__ = "idempotent_requests"
 
@@ -493,6 +499,8 @@ class IdempotentRequest(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -58,8 +58,10 @@ async def card_view(session: AsyncSession, card: Card, now: datetime) -> CardVie
 
 
 def _snapshot(card: Card) -> dict[str, object]:
+    # No number: it is the phone, and the append-only log could never forget it. The row's entity
+    # id is the card's id.
     return {
-        "number": card.number, "customer_id": card.customer_id, "status": card.status,
+        "customer_id": card.customer_id, "status": card.status,
         "valid_from": card.valid_from.isoformat() if card.valid_from else None,
         "valid_to": card.valid_to.isoformat() if card.valid_to else None,
         "multiplier_bp": card.multiplier_bp,
@@ -238,7 +240,7 @@ async def bind(
             assert owner is not None
             await audit.timeline(
                 session, customer_id=owner, at=clock.now(), actor=actor, kind="card_bind",
-                data={"card": card.number, "from": previous_owner, "to": customer_id},
+                data={"card_id": card.id, "from": previous_owner, "to": customer_id},
             )
         return await card_view(session, card, clock.now())
 
@@ -259,7 +261,7 @@ async def unbind(uow: UnitOfWork, clock: Clock, *, card_id: int, actor: str) -> 
         if owner is not None:
             await audit.timeline(
                 session, customer_id=owner, at=clock.now(), actor=actor, kind="card_unbind",
-                data={"card": card.number},
+                data={"card_id": card.id},
             )
         return await card_view(session, card, clock.now())
 

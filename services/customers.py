@@ -6,7 +6,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from db.models import (
 from db.repositories import cards as cards_repo
 from db.repositories import customers as repo
 from db.uow import UnitOfWork
-from services import audit
+from services import audit, idempotent_requests
 from services.cards import card_for_customer, create_card
 from services.clock import Clock
 from services.dates import parse_birthday, parse_date
@@ -145,7 +145,6 @@ async def register_by_telegram(
             return Registration("already", existing.id, card.number if card else None)
         card = await cards_repo.by_number(session, parsed.card_number, for_update=True)
         owner = await session.get(Customer, card.customer_id) if card and card.customer_id else None
-        actor = f"telegram:{telegram_id}"
         consent = {"pd_consent_at": now, "pd_policy_version": policy_version}
         if card is not None and owner is not None and owner.telegram_id is None and owner.deleted_at is None:
             # Case 1: a walk-in customer created by a cashier opens the bot: same person.
@@ -155,8 +154,10 @@ async def register_by_telegram(
             owner.name = owner.name or name
             owner.surname = owner.surname or surname
             await session.flush()
+            # Actors are internal ids, never the Telegram id: an erasure could not reach those.
             await audit.timeline(
-                session, customer_id=owner.id, at=now, actor=actor, kind="telegram_attached", data={}
+                session, customer_id=owner.id, at=now, actor=f"customer:{owner.id}", kind="telegram_attached",
+                data={},
             )
             return Registration("attached", owner.id, card.number)
         customer = Customer(
@@ -165,6 +166,7 @@ async def register_by_telegram(
         )
         session.add(customer)
         await session.flush()
+        actor = f"customer:{customer.id}"
         await audit.timeline(session, customer_id=customer.id, at=now, actor=actor, kind="registered", data={})
         if card is not None:
             # Case 2: the number belonged to somebody else (or to a card staff unbound). Hand over
@@ -231,7 +233,7 @@ async def create_walk_in(
         await add_welcome_bonus(session, settings=program, card_id=card.id, now=now, actor=actor)
         await audit.record(
             session, at=now, actor=actor, action="customer.create_walk_in", entity="customer",
-            entity_id=customer.id, after={"card": card.number, "store_id": store_id},
+            entity_id=customer.id, after={"card_id": card.id, "store_id": store_id},
         )
         await audit.timeline(session, customer_id=customer.id, at=now, actor=actor, kind="created", data={})
         return await customer_view(session, customer)
@@ -451,32 +453,57 @@ async def set_reachable(uow: UnitOfWork, *, telegram_id: int, reachable: bool) -
     await uow.write(work)
 
 
-async def delete_personal_data(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: str) -> None:
-    """152-FZ erasure: personal data goes at once, the card is blocked and unbound, ledger rows stay
-    (they reference the card, not the person) so every sum still balances, and nothing is sent to
-    this person again."""
+class Conversations(Protocol):
+    """The bot's conversation state (aiogram's FSM storage: Redis or memory), keyed by Telegram id."""
 
-    async def work(session: AsyncSession) -> None:
+    async def forget(self, telegram_id: int) -> None:
+        """Delete whatever dialog state and data are kept for this Telegram user."""
+
+
+_PERSONAL_FIELDS = (
+    "surname", "name", "patronymic", "sex", "birthday", "birthday_month", "birthday_day", "birthday_set_at",
+    "phone", "extra_phone", "email", "city", "code_word", "notes", "source", "telegram_id", "import_key",
+)
+
+
+async def delete_personal_data(
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: str, conversations: Conversations | None = None
+) -> None:
+    """152-FZ erasure, by the customer (/deleteme) or by staff: personal data goes at once, the card
+    is blocked and unbound, ledger rows stay (they reference the card, not the person) so every sum
+    still balances, and nothing is sent to this person again.
+
+    Whatever else named the person goes in the same transaction: stored API responses about their
+    cards (they carry the card number, which is the phone), their queued messages and the copies
+    queued about them for their contact persons, their links, open family invites, their timeline's
+    details, the phone of phone conflicts about them. The audit log and the timeline hold internal ids
+    only, so they stay. After the commit, `conversations` forgets their dialog with the bot (its
+    key is their Telegram id)."""
+
+    async def work(session: AsyncSession) -> int | None:
         customer = await _live(session, customer_id)
+        telegram_id = customer.telegram_id
         now = clock.now()
-        for field in (
-            "surname", "name", "patronymic", "sex", "birthday", "birthday_month", "birthday_day",
-            "birthday_set_at", "phone", "extra_phone", "email", "city", "code_word", "notes", "source",
-            "telegram_id", "import_key",
-        ):
+        for field in _PERSONAL_FIELDS:
             setattr(customer, field, None)
         customer.marketing_consent = False
         customer.unreachable = True
         customer.deleted_at = now
         cards = list((await session.execute(select(Card).where(Card.customer_id == customer_id))).scalars())
+        card_ids = [card.id for card in cards]
         for card in cards:
             card.status, card.customer_id = "blocked", None
             # The number is the phone: free it, so the number is no longer personal data and a
             # future holder of this phone starts with a clean card instead of this history.
             card.number = f"deleted-{card.id}"
+        await idempotent_requests.forget_customer(session, customer_id, card_ids)
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.customer_id == customer_id, OutboxMessage.status == "pending")
+            .where(
+                (OutboxMessage.customer_id == customer_id)
+                | OutboxMessage.occasion.startswith(f"about:{customer_id}:", autoescape=True),
+                OutboxMessage.status == "pending",
+            )
             .values(status="skipped", last_error="customer deleted", payload={})
         )
         await session.execute(
@@ -497,13 +524,20 @@ async def delete_personal_data(uow: UnitOfWork, clock: Clock, *, customer_id: in
             .where(PhoneConflict.claimant_customer_id == customer_id, PhoneConflict.status == "open")
             .values(status="kept", resolved_at=now)
         )
+        about_them = PhoneConflict.claimant_customer_id == customer_id
+        if card_ids:
+            about_them = about_them | PhoneConflict.card_id.in_(card_ids)
+        await session.execute(update(PhoneConflict).where(about_them).values(phone=None))
         await session.flush()
         await audit.record(
             session, at=now, actor=actor, action="customer.delete", entity="customer", entity_id=customer_id,
-            after={"cards_blocked": [card.id for card in cards]},
+            after={"cards_blocked": card_ids},
         )
+        return telegram_id
 
-    await uow.write(work)
+    telegram_id = await uow.write(work)
+    if telegram_id is not None and conversations is not None:
+        await conversations.forget(telegram_id)
 
 
 @dataclass(frozen=True)
@@ -570,7 +604,7 @@ async def resolve_conflict(
             assert customer_id is not None
             await audit.timeline(
                 session, customer_id=customer_id, at=now, actor=actor, kind="phone_conflict",
-                data={"card": card.number, "resolution": conflict.status},
+                data={"card_id": card.id, "resolution": conflict.status},
             )
         return ConflictView(
             id=conflict.id, phone_masked=mask_phone(conflict.phone), card_number=card.number,

@@ -206,12 +206,13 @@ async def _move_points(session: AsyncSession, clock: Clock, *, source: Card, tar
     key = f"family-move:{source.id}:{target.id}:{int(now.timestamp())}"
     out = Operation(
         card_id=source.id, customer_id=source.customer_id, kind="manual_adjustment", points=-total, actor=actor,
-        reason=f"moved to family card {target.number}", idempotency_key=f"{key}:out", created_at=now,
+        # The reasons name no card number (a phone): the pair is linked by related_operation_id.
+        reason="moved to the family card", idempotency_key=f"{key}:out", created_at=now,
     )
     await ledger_repo.add(session, out)
     incoming = Operation(
         card_id=target.id, customer_id=source.customer_id, kind="manual_adjustment", points=total, actor=actor,
-        reason=f"moved from card {source.number}", related_operation_id=out.id, idempotency_key=f"{key}:in",
+        reason="moved from a family member's card", related_operation_id=out.id, idempotency_key=f"{key}:in",
         created_at=now,
     )
     await ledger_repo.add(session, incoming)
@@ -271,13 +272,13 @@ async def join_family(
             if locked.debt > 0:
                 raise FamilyCardHasDebt(card=locked.number)
             moved += await _move_points(session, clock, source=locked, target=card, actor=actor)
-            before = {"number": locked.number, "customer_id": locked.customer_id, "status": locked.status}
+            before = {"customer_id": locked.customer_id, "status": locked.status}
             # The number is the member's phone: free it so that their phone finds the family card.
             locked.number, locked.customer_id, locked.status = f"joined-{locked.id}", None, "blocked"
             await session.flush()
             await audit.record(
                 session, at=now, actor=actor, action="card.close_for_family", entity="card", entity_id=locked.id,
-                before=before, after={"number": locked.number, "family_card_id": card.id, "moved": moved},
+                before=before, after={"family_card_id": card.id, "moved": moved},
             )
         invite.used_at, invite.used_by_customer_id = now, customer_id
         link_type = await link_type_by_code(session, "card_owner")
@@ -321,7 +322,7 @@ async def _issue_phone_card(session: AsyncSession, clock: Clock, customer: Custo
     await session.flush()
     await audit.record(
         session, at=clock.now(), actor=actor, action="card.issue", entity="card", entity_id=card.id,
-        after={"number": number, "customer_id": customer.id, "reason": "left family"},
+        after={"customer_id": customer.id, "reason": "left family"},
     )
     return card
 

@@ -226,7 +226,8 @@ async def accrue_once(
             raise Refused(refusal) from None  # nothing written: the purchases sharing the transaction go on
         result = checked.replay or await post_checked_purchase(session, settings, now, request, card)
         return idempotent_requests.save_at_commit(
-            session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result)
+            session, now, key=key, expected_hash=request_hash, status_code=201, body=render(card.number, result),
+            about=idempotent_requests.About(card.id, card.customer_id),
         )
 
     ahead = None if ask is None else Ahead(repo.lock_cards_for_till, ask)

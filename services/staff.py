@@ -245,7 +245,7 @@ async def accept_invite(
             staff.role, staff.store_id, staff.active = invite.role, invite.store_id, True
         await session.flush()
         await audit.record(
-            session, at=clock.now(), actor=f"telegram:{telegram_id}", action="staff.accept_invite",
+            session, at=clock.now(), actor=f"staff:{staff.id}", action="staff.accept_invite",
             entity="staff", entity_id=staff.id, before=before,
             after={"role": invite.role, "store_id": invite.store_id, "invite_id": invite.id},
         )

@@ -4,7 +4,8 @@ ledger's; this module only decides access and context and then calls one ledger 
 
 Access rules (README "Staff in the bot"): every active staff member may look customers up, post
 receipts (accrue, redeem, refund) and read their report; adjustments, card statuses, phone
-conflicts, invites (a manager: to their own store only) and the staff list need a manager or above;
+conflicts, invites (a manager: to their own store only), erasing a customer's personal data and the
+staff list need a manager or above;
 deactivating staff needs an admin.
 Receipt operations record the staff member's store (services/shifts.py: for someone tied to no store,
 the one chosen for the shift, or the only one), and a receipt is refunded only by the store that took it.
@@ -171,6 +172,24 @@ async def new_customer(
     return await customers.create_walk_in(
         uow, clock, phone=phone, name=name, surname=surname, phone_policy=policy, actor=member.actor,
         store_id=member.store_id,
+    )
+
+
+async def customer_to_erase(uow: UnitOfWork, *, by: StaffView | None, customer_id: int) -> CustomerView:
+    """The customer a manager is about to erase, for the confirmation (CustomerNotFound once erased)."""
+    require(by, "manager")
+    return await customers.get_customer(uow, customer_id)
+
+
+async def erase_customer(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int,
+    conversations: customers.Conversations | None,
+) -> None:
+    """152-FZ erasure on the customer's request made to staff: managers and above, the same
+    erasure as the customer's own /deleteme."""
+    member = require(by, "manager")
+    await customers.delete_personal_data(
+        uow, clock, customer_id=customer_id, actor=member.actor, conversations=conversations
     )
 
 

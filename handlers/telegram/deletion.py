@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 
+from bot.conversations import FsmConversations
 from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK
 from locales import Translator
@@ -56,7 +58,8 @@ def get_router() -> Router:
 
     @router.callback_query(DeletionAction.filter(F.action == "confirm"))
     async def confirm(query: CallbackQuery, callback_data: DeletionAction, state: FSMContext, tr: Translator,
-                      locale: str, uow: UnitOfWork, clock: Clock, customer: CustomerView | None) -> None:
+                      locale: str, uow: UnitOfWork, clock: Clock, customer: CustomerView | None, bot: Bot,
+                      fsm_storage: BaseStorage) -> None:
         if customer is not None and callback_data.customer != customer.id:
             await query.answer(tr.get(locale, "menu-button-outdated"), show_alert=True)
             await _drop_buttons(query)
@@ -66,8 +69,11 @@ def get_router() -> Router:
             await query.answer(tr.get(locale, "deletion-nothing"), show_alert=True)
             await _drop_buttons(query)
             return
-        await customers.delete_personal_data(uow, clock, customer_id=customer.id, actor=f"customer:{customer.id}")
-        await state.clear()
+        await customers.delete_personal_data(
+            uow, clock, customer_id=customer.id, actor=f"customer:{customer.id}",
+            conversations=FsmConversations(fsm_storage, bot.id),
+        )
+        await state.clear()  # the erasure forgot the dialog in the storage; this clears the context's view
         await query.answer()
         await _drop_buttons(query)
         if isinstance(query.message, Message):

@@ -24,6 +24,12 @@ staff-card-operations = Last operations:
 staff-card-operation = { $at } · { $kind } · { $points } { $receipt }
 staff-card-no-operations = No operations yet.
 staff-card-links = 👪 Links
+staff-card-erase = 🗑 Erase personal data
+staff-erase-ask =
+    ⚠️ Erase the personal data of { $name }?
+    Their name, phone, birthday, email and Telegram link are erased at once. The card is blocked and its points lost; their links and family end. Anonymous records of operations stay. This cannot be undone.
+staff-erase-confirm = 🗑 Yes, erase
+staff-erase-done = The personal data of customer #{ $id } is erased.
 staff-status-active = active
 staff-status-accrual_only = accrual only
 staff-status-payment_only = payment only

@@ -25,6 +25,12 @@ staff-card-operations = Последние операции:
 staff-card-operation = { $at } · { $kind } · { $points } { $receipt }
 staff-card-no-operations = Операций пока нет.
 staff-card-links = 👪 Связи
+staff-card-erase = 🗑 Удалить персональные данные
+staff-erase-ask =
+    ⚠️ Удалить персональные данные клиента { $name }?
+    Сразу сотрутся имя, телефон, день рождения, e-mail и привязка к Telegram. Карта будет заблокирована, баллы пропадут, связи и семья распадутся. Обезличенные записи об операциях останутся. Отменить удаление нельзя.
+staff-erase-confirm = 🗑 Да, удалить
+staff-erase-done = Персональные данные клиента №{ $id } удалены.
 staff-status-active = активна
 staff-status-accrual_only = только начисление
 staff-status-payment_only = только оплата

@@ -278,7 +278,7 @@ class OutboxSender:
                     continue
                 row.status = "sending"
                 row.attempts += 1
-                row.chat_id = decision.chat_id
+                # The chat stays in memory (Claimed): a stored Telegram id would outlive an erasure.
                 if row.kind == BROADCAST:
                     text = texts.get(row.broadcast_id or 0, "")
                 else:

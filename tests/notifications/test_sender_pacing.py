@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage
+from db.models import Customer, OutboxMessage
 from db.uow import UnitOfWork
 from locales import translator
 from services.clock import FrozenClock
@@ -51,7 +51,9 @@ class SpyNotifier:
 
         async def look(session: AsyncSession) -> tuple[list[int], int]:
             mine = await session.execute(
-                select(OutboxMessage.id).where(OutboxMessage.status == "sending", OutboxMessage.chat_id == chat_id)
+                select(OutboxMessage.id)
+                .join(Customer, Customer.id == OutboxMessage.customer_id)
+                .where(OutboxMessage.status == "sending", Customer.telegram_id == chat_id)
             )
             total = await session.execute(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending")

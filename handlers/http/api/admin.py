@@ -11,13 +11,14 @@ from handlers.http.api.schemas import (
     AdjustmentRequest,
     CardStatusRequest,
     CustomersOut,
+    ErasureOut,
     ProgramSettingsOut,
     ProgramSettingsPatch,
     StaffListOut,
     StaffOut,
 )
 from services import cards, customers, idempotent_requests, ledger, program, staff
-from services.errors import ValidationFailed
+from services.errors import CustomerNotFound, ValidationFailed
 
 
 async def adjust_points(call: Call) -> Reply:
@@ -48,7 +49,7 @@ async def adjust_points(call: Call) -> Reply:
     )
     saved = await idempotent_requests.save_response(
         call.context.uow, call.context.clock, key=key, expected_hash=expected, status_code=201,
-        body=out.model_dump(mode="json"),
+        body=out.model_dump(mode="json"), card_id=card_id,
     )
     return Reply(saved.status_code, saved.body, replayed=saved.replayed)
 
@@ -87,6 +88,19 @@ async def search_customers(call: Call) -> Reply:
     return Reply.of(
         CustomersOut(items=[customer_out(customer) for customer in page.items], total=page.total, offset=page.offset)
     )
+
+
+async def erase_customer(call: Call) -> Reply:
+    """152-FZ erasure on the customer's request, e.g. from the back office."""
+    digits = call.path["customer_id"]
+    if len(digits) > 18:  # beyond any id (BIGINT)
+        raise CustomerNotFound(customer_id=digits)
+    customer_id = int(digits)
+    await customers.delete_personal_data(
+        call.context.uow, call.context.clock, customer_id=customer_id, actor=call.principal.actor,
+        conversations=call.context.conversations,
+    )
+    return Reply.of(ErasureOut(customer_id=customer_id, erased=True))
 
 
 async def list_staff(call: Call) -> Reply:

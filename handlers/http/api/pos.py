@@ -124,10 +124,11 @@ async def _once(call: Call, key: str) -> Reply | None:
     return None if stored is None else _stored(stored)
 
 
-async def _remember(call: Call, key: str, reply: Reply) -> Reply:
+async def _remember(call: Call, key: str, reply: Reply, *, card_id: int) -> Reply:
+    """Store the first response; `card_id`: the card it is about, so that erasing its owner drops it."""
     stored = await idempotent_requests.save_response(
         call.context.uow, call.context.clock, key=key, expected_hash=_body_hash(call), status_code=reply.status,
-        body=reply.body,
+        body=reply.body, card_id=card_id,
     )
     return _stored(stored)
 
@@ -156,7 +157,7 @@ async def post_purchase(call: Call) -> Reply:
         actor=principal.actor,
     )
     out = _purchase_out(call, card.number, redemption.accrual, redemption.redeemed_points)
-    return await _remember(call, key, Reply.of(out, 201))
+    return await _remember(call, key, Reply.of(out, 201), card_id=card.id)
 
 
 async def post_refund(call: Call) -> Reply:
@@ -185,7 +186,7 @@ async def post_refund(call: Call) -> Reply:
         level_code=result.card.level_code,
         operation_id=result.operation_id,
     )
-    return await _remember(call, key, Reply.of(out, 201))
+    return await _remember(call, key, Reply.of(out, 201), card_id=result.card.card_id)
 
 
 async def card_id_by_number(call: Call) -> int:

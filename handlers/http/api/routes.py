@@ -23,6 +23,7 @@ from handlers.http.api.schemas import (
     CustomerOut,
     CustomersOut,
     CustomersQuery,
+    ErasureOut,
     LookupQuery,
     OperationsPage,
     OperationsQuery,
@@ -77,6 +78,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              ProgramSettingsOut, body=ProgramSettingsPatch, errors=("invalid_setting",)),
     Endpoint("GET", "/customers", admin.search_customers, "admin", "Search customers", CustomersOut,
              query=CustomersQuery),
+    Endpoint("DELETE", "/customers/{customer_id:[0-9]+}", admin.erase_customer, "admin",
+             "Erase a customer's personal data (152-FZ): at once and for good", ErasureOut,
+             errors=("customer_not_found",)),
     Endpoint("GET", "/staff", admin.list_staff, "admin", "Staff members", StaffListOut),
 )
 

@@ -310,6 +310,11 @@ class StaffOut(Response):
     active: StrictBool
 
 
+class ErasureOut(Response):
+    customer_id: int
+    erased: bool = Field(description="Always true: the personal data is gone (ledger rows stay, by ids).")
+
+
 class StaffListOut(Response):
     items: list[StaffOut]
 

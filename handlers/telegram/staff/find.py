@@ -11,7 +11,15 @@ from bot.settings import Settings
 from db.uow import UnitOfWork
 from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, local_date, local_datetime, pts
-from handlers.telegram.staff.keyboards import LINKS_CALLBACK, FindPage, OpenCustomer, ask, button, column
+from handlers.telegram.staff.keyboards import (
+    LINKS_CALLBACK,
+    EraseCustomer,
+    FindPage,
+    OpenCustomer,
+    ask,
+    button,
+    column,
+)
 from handlers.telegram.staff.states import FindDialog
 from locales import Translator
 from services import staff_desk
@@ -75,8 +83,13 @@ def render_customer_card(card: CustomerCard, tr: Translator, locale: str, settin
     return "\n".join(lines)
 
 
-def customer_card_keyboard(customer_id: int, tr: Translator, locale: str) -> InlineKeyboardMarkup:
-    return column(button(tr.get(locale, "staff-card-links"), LINKS_CALLBACK.format(customer_id=customer_id)))
+def customer_card_keyboard(
+    customer_id: int, tr: Translator, locale: str, *, can_erase: bool = False
+) -> InlineKeyboardMarkup:
+    buttons = [button(tr.get(locale, "staff-card-links"), LINKS_CALLBACK.format(customer_id=customer_id))]
+    if can_erase:
+        buttons.append(button(tr.get(locale, "staff-card-erase"), EraseCustomer(action="ask", customer_id=customer_id)))
+    return column(*buttons)
 
 
 async def _answer_search(
@@ -153,7 +166,9 @@ def get_router() -> Router:
         if isinstance(query.message, Message):
             await query.message.answer(
                 render_customer_card(card, tr, locale, settings),
-                reply_markup=customer_card_keyboard(card.customer.id, tr, locale),
+                reply_markup=customer_card_keyboard(
+                    card.customer.id, tr, locale, can_erase=staff is not None and staff.at_least("manager")
+                ),
             )
 
     return router

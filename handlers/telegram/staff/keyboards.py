@@ -26,6 +26,13 @@ class FindPage(CallbackData, prefix="stp"):
     offset: int
 
 
+class EraseCustomer(CallbackData, prefix="ster"):
+    """The customer card's "erase personal data": ask | confirm."""
+
+    action: str
+    customer_id: int
+
+
 class StatusChoice(CallbackData, prefix="sts"):
     status: str
 

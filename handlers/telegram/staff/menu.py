@@ -54,7 +54,7 @@ async def show_staff_menu(bot: Bot, tr: Translator, member: StaffView) -> None:
         for locale, language_code in MENU_LANGUAGES:
             await bot.set_my_commands(commands_for(member, tr, locale), scope=scope, language_code=language_code)
     except TelegramAPIError as exc:  # e.g. the member never opened the bot: no chat yet
-        log.warning("staff menu not set for %s: %s", member.telegram_id, exc)
+        log.warning("staff menu not set for staff %s: %s", member.id, exc)
 
 
 async def hide_staff_menu(bot: Bot, telegram_id: int) -> None:
@@ -63,7 +63,7 @@ async def hide_staff_menu(bot: Bot, telegram_id: int) -> None:
         for _, language_code in MENU_LANGUAGES:
             await bot.delete_my_commands(scope=scope, language_code=language_code)
     except TelegramAPIError as exc:
-        log.warning("staff menu not removed for %s: %s", telegram_id, exc)
+        log.warning("staff menu not removed for a former staff member: %s", exc)
 
 
 def get_router() -> Router:

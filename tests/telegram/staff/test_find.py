@@ -36,6 +36,7 @@ async def test_a_cashier_sees_a_masked_phone_and_no_birthday(shop: Shop) -> None
     card = (await shop.press(CASHIER, f"stf:{shop.customer_id}"))[0]
     assert "+7 *** ***-45-67" in card
     assert "+79161234567" not in card and "01.02.1990" not in card and "День рождения" not in card
+    assert list(shop.buttons()) == ["👪 Связи"]  # erasing is for managers and above
 
 
 async def test_a_manager_sees_everything_and_the_card_shows_the_account(shop: Shop) -> None:
@@ -44,7 +45,9 @@ async def test_a_manager_sees_everything_and_the_card_shows_the_account(shop: Sh
     for expected in ("Петрова Анна", "+79161234567", "01.02.1990", f"Карта {CUSTOMER_CARD} — активна", "Base",
                      "Баланс: 100 б., ожидают начисления: 50 б.", "покупка · +50 R-1", "приветственный бонус · +100"):
         assert expected in card, expected
-    assert shop.buttons() == {"👪 Связи": f"lk:open:{shop.customer_id}"}
+    assert shop.buttons() == {
+        "👪 Связи": f"lk:open:{shop.customer_id}", "🗑 Удалить персональные данные": f"ster:ask:{shop.customer_id}",
+    }
 
 
 async def test_the_customer_card_in_english(shop: Shop) -> None:
