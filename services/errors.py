@@ -230,3 +230,11 @@ class BadCursor(ValidationFailed):
     """A history page cursor that was not made by us (tampered or from another version)."""
 
     code = "bad_cursor"
+
+
+# The sandbox
+class SandboxDatabaseHoldsRealData(Conflict):
+    """The sandbox would seed its personas (an owner, a cashier anyone can play) into a database
+    with customers or staff of its own: refused."""
+
+    code = "sandbox_database_holds_real_data"

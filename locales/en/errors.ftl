@@ -55,3 +55,4 @@ error-api_key_not_found = No API key with this prefix.
 error-invalid_setting = Invalid value for the setting "{ $key }".
 error-level_not_found = Level not found.
 error-bad_cursor = This page is outdated: open the history again.
+error-sandbox_database_holds_real_data = This database holds real data ({ $customers } customers and { $staff } staff members who are not the sandbox's personas): the sandbox will not add its demo staff to it. Point SANDBOX_DATABASE_URL at a database of its own, or leave it unset for the sandbox's own file ./sandbox.db.
