@@ -48,5 +48,5 @@ async def claim_database(uow: UnitOfWork, clock: Clock, *, persona_ids: Collecti
     return await uow.write(work)
 
 
-async def _count(session: AsyncSession, statement: Select[tuple[int]]) -> int:
+async def _count(session: AsyncSession, statement: Select[int]) -> int:
     return int((await session.execute(statement)).scalar_one())
