@@ -31,8 +31,8 @@ _FILL = [
               CAST(:now AS timestamptz) - interval '400 days', 'ru', false, false, '[]', :now
        FROM generate_series(1, :n) g""",
     """INSERT INTO cards (id, number, customer_id, is_primary, status, purchases_kopecks, balance, pending, debt,
-           otp_secret, otp_failures, source, created_at)
-       SELECT g, (9000000000 + g)::text, g, true, 'active', 0, 0, 0, 0, 'JBSWY3DPEHPK3PXP', 0, 'phone', :now
+           otp_secret, source, created_at)
+       SELECT g, (9000000000 + g)::text, g, true, 'active', 0, 0, 0, 0, 'JBSWY3DPEHPK3PXP', 'phone', :now
        FROM generate_series(1, :n) g""",
     """INSERT INTO operations (id, card_id, kind, points, actor, idempotency_key, created_at)
        SELECT g, g, 'opening_balance', 500000, 'bench', 'bench:' || g, CAST(:now AS timestamptz) - interval '300 days'

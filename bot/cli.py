@@ -267,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level)
     try:
         return asyncio.run(COMMANDS[args.command](args, settings))
+    except SettingsError as exc:  # settings that are well-formed but wrong together (the sandbox's database)
+        print(exc, file=sys.stderr)
+        return 2
     except DomainError as exc:
         from locales import translator
 

@@ -14,11 +14,12 @@ from bot import gc_tuning
 from bot.app import Application, bot_api_base, build_application
 from bot.notifier import TelegramNotifier
 from bot.redis import RedisUpdateDeduplicator
-from bot.settings import Settings
+from bot.settings import Settings, sandbox_database
 from db import migrate
 from handlers.http.webhook import DatabaseDeduplicator, UpdateDeduplicator, WebhookHandler
 from scheduler.app import build_scheduler, shutdown_scheduler
 from services import staff
+from services.errors import DomainError
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -78,6 +79,8 @@ def _mount_sandbox(app: Application) -> None:
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    if settings.sandbox:
+        settings = settings.model_copy(update={"database_url": sandbox_database(settings)})
     app = build_application(settings)
     await prepare_database(app)
     stop = stop or asyncio.Event()
@@ -90,7 +93,11 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         _mount_sandbox(app)
         from bot.sandbox import seed_sandbox
 
-        await seed_sandbox(app.context.uow, app.context.clock)
+        try:
+            await seed_sandbox(app.context.uow, app.context.clock)
+        except DomainError:  # a database with real data: refused, said by the command line
+            await app.close()
+            raise
     webhook = bool(settings.webhook_base_url)
     if webhook:
         mount_webhook(app)

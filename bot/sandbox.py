@@ -4,6 +4,10 @@ In sandbox mode only (no BOT_TOKEN), at startup: Olga (OWNER_OLGA) becomes an ow
 (CASHIER_BORIS) a cashier of the demo store DEMO. Each is added only when absent, so whatever was
 changed in the sandbox since (a role, a deactivation, the store's name) survives a restart. Anna
 stays a stranger: she registers herself by sharing her contact, as a real customer would.
+
+Only into a database of the sandbox's own (its file ./sandbox.db unless SANDBOX_DATABASE_URL says
+otherwise, see bot/settings.sandbox_database): a database holding customers or staff that are not
+the personas is refused (services/sandbox.py), so the personas never become staff of a real shop.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import logging
 
 from db.uow import UnitOfWork
-from emulator.personas import CASHIER_BORIS, OWNER_OLGA, Persona
-from services import staff, stores
+from emulator.personas import CASHIER_BORIS, OWNER_OLGA, PERSONAS, Persona
+from services import sandbox, staff, stores
 from services.clock import Clock
 from services.errors import StoreExists
 
@@ -29,7 +33,9 @@ def _name(persona: Persona) -> str:
 
 
 async def seed_sandbox(uow: UnitOfWork, clock: Clock) -> list[str]:
-    """Create what is missing of the demo store, the owner and the cashier; returns what was created."""
+    """Create what is missing of the demo store, the owner and the cashier; returns what was created.
+    Raises SandboxDatabaseHoldsRealData, creating nothing, in a database with real data."""
+    await sandbox.claim_database(uow, clock, persona_ids=[persona.id for persona in PERSONAS], actor=ACTOR)
     created: list[str] = []
     if DEMO_STORE_CODE not in {store.code for store in await stores.list_stores(uow)}:
         try:

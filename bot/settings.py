@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PUBLIC_BOT_API = "https://api.telegram.org"
+# The sandbox's own database: never the product's, whose staff its personas would join.
+SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///./sandbox.db"
 
 # Values people paste from examples; starting with one of them is always a mistake.
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "xxx", "your-token", "<token>", "placeholder"}
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     bot_api_base_url: str = PUBLIC_BOT_API
     database_url: str = "sqlite+aiosqlite:///./loyalty.db"
+    # The database of the sandbox (no BOT_TOKEN, or `python -m bot sandbox`); see sandbox_database().
+    sandbox_database_url: str | None = None
     # PostgreSQL connections kept open by one process; more requests than this wait for one.
     database_pool_size: int = Field(default=20, ge=1, le=500)
     redis_url: str | None = None
@@ -122,10 +126,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("sandbox_database_url", mode="before")
     @classmethod
-    def _database_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    def _empty_database_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("database_url", "sandbox_database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
@@ -203,6 +214,23 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def sandbox_database(settings: Settings) -> str:
+    """The database the sandbox runs on: SANDBOX_DATABASE_URL when set; else its own file
+    ./sandbox.db, unless DATABASE_URL was set (in the environment or .env), which names the
+    product's database: then the sandbox refuses to start rather than seed its personas there or
+    quietly run elsewhere."""
+    if settings.sandbox_database_url is not None:
+        return settings.sandbox_database_url
+    if "database_url" in settings.model_fields_set:
+        raise SettingsError(
+            "The sandbox (no BOT_TOKEN, or `python -m bot sandbox`) will not run on DATABASE_URL's database: it "
+            "adds demo staff anyone can play (an owner, a cashier).\n"
+            "  Leave DATABASE_URL unset and the sandbox uses its own file ./sandbox.db, or set "
+            "SANDBOX_DATABASE_URL to the database the sandbox may use (one without real customers or staff)."
+        )
+    return SANDBOX_DATABASE_URL
 
 
 def load_settings(**overrides: object) -> Settings:

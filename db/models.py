@@ -193,17 +193,32 @@ class Card(Base):
     balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
     pending: Mapped[int] = mapped_column(BigInteger, server_default="0")
     debt: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    # TOTP secret for the customer's 6-digit redemption code, and its abuse counters.
     # Not a column: what the card's active lots past their expires_at still hold (the expiry job has
     # yet to burn it), as of the instant named by the statement that loaded the card, which asks
     # for it with `with_expression` (db/repositories/ledger.py::expired_held); None where it did not.
     expired_held: Mapped[int | None] = query_expression()
+    # TOTP secret for the customer's 6-digit redemption code, and the last step used (each step
+    # pays once). Wrong codes are counted per till in code_tries, not here.
     otp_secret: Mapped[str] = mapped_column(String(64))
     otp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    otp_failures: Mapped[int] = mapped_column(Integer, server_default="0")
-    otp_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16), server_default="phone")  # phone | legacy | manual
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CodeTry(Base):
+    """Wrong one-time codes that one till typed for one card in the window starting at `since`.
+    A till is whoever typed the code: an API key (`api:<id>`) or a cashier (`staff:<id>`), the
+    redemption's actor. Counting per till, not per card, means a till (any POS key) cannot lock a
+    customer out of paying at every other till; the index on (till, since) serves the limit per
+    till across cards (services/ledger/otp.py)."""
+
+    __tablename__ = "code_tries"
+    __table_args__ = (Index("ix_code_tries_till_since", "till", "since"),)
+
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    till: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ProgramSetting(Base):

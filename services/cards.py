@@ -78,7 +78,7 @@ async def create_card(
     card = Card(
         number=number, customer_id=customer_id, is_primary=is_primary, status="active",
         otp_secret=new_secret(), source=source, created_at=clock.now(),
-        purchases_kopecks=0, balance=0, pending=0, debt=0, otp_failures=0,
+        purchases_kopecks=0, balance=0, pending=0, debt=0,
     )
     session.add(card)
     await session.flush()

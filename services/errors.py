@@ -152,10 +152,22 @@ class CapExceeded(DomainError):
 
 
 class BadCode(DomainError):
+    """No step the code could be for shows it: a wrong try, counted against the till."""
+
     code = "bad_code"
 
 
+class CodeAlreadyUsed(Conflict):
+    """A genuine code of the card that paid already (or was superseded by a later one that did): a
+    retry or a second till, not a guess, so it counts as no wrong try."""
+
+    code = "code_already_used"
+
+
 class TooManyCodeAttempts(DomainError):
+    """`scope` "card": this till typed too many wrong codes for this card; "till": for any cards.
+    `retry_after_seconds` (and `minutes`, rounded up) say when this till may try again."""
+
     code = "too_many_code_attempts"
     http_status = 429
 
@@ -240,3 +252,11 @@ class BadCursor(ValidationFailed):
     """A history page cursor that was not made by us (tampered or from another version)."""
 
     code = "bad_cursor"
+
+
+# The sandbox
+class SandboxDatabaseHoldsRealData(Conflict):
+    """The sandbox would seed its personas (an owner, a cashier anyone can play) into a database
+    with customers or staff of its own: refused."""
+
+    code = "sandbox_database_holds_real_data"

@@ -316,7 +316,7 @@ async def _issue_phone_card(session: AsyncSession, clock: Clock, customer: Custo
         return None
     card = Card(
         number=number, customer_id=customer.id, is_primary=True, status="active", otp_secret=pyotp.random_base32(),
-        source="phone", created_at=clock.now(), purchases_kopecks=0, balance=0, pending=0, debt=0, otp_failures=0,
+        source="phone", created_at=clock.now(), purchases_kopecks=0, balance=0, pending=0, debt=0,
     )
     session.add(card)
     await session.flush()

@@ -204,7 +204,8 @@ async def accrue_once(
     """A till's purchase without points to pay (the API's POST /purchases): the stored response
     when this request was answered before, else find the card, accrue and store `render(card
     number, result)` as the response, all in one transaction. A purchase that pays with points
-    cannot: its wrong-code counter must survive a refused attempt (see ledger/redemption.py)."""
+    cannot: its refusal for a wrong code still writes (the till's wrong try, see ledger/otp.py),
+    where a refusal here writes nothing so that the purchases sharing the transaction go on."""
     settings = await get_settings(uow)
     # A card number, the usual case, is locked with the other purchases of its batch in one statement.
     ask = None

@@ -74,7 +74,10 @@ def domain_problem(error: DomainError, translator: Translator, *, locale: str = 
     detail: str | None = translator.get(locale, f"error-{error.code}", **error.params)
     if detail == f"error-{error.code}":
         detail = None
-    return problem(error.http_status, error.code, title, detail=detail, params=error.params)
+    # An error that says when to come back (a till locked out of codes) says it as HTTP does too.
+    retry_after = error.params.get("retry_after_seconds")
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
+    return problem(error.http_status, error.code, title, detail=detail, headers=headers, params=error.params)
 
 
 def locale_of(accept_language: str) -> str:

@@ -1,10 +1,17 @@
-"""One error router: domain errors become a localized answer, anything else is logged, never shown."""
+"""One error router: domain errors become a localized answer, anything else is logged, never shown.
+
+Nothing leaves this router: an error handler that raised would fail the update (a webhook 500,
+Telegram's redelivery running the handler again). So a Telegram error met while answering an error
+is logged, and a 429 that the session's retries could not wait out (bot/retry.py) is a warning: the
+update was handled, only its reply came too early for Telegram.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, User
 
@@ -33,10 +40,13 @@ async def error_locale(locale: str | None, uow: UnitOfWork, user: User | None) -
 
 async def _reply(event: ErrorEvent, text: str) -> None:
     update = event.update
-    if update.message:
-        await update.message.answer(text)
-    elif update.callback_query:
-        await update.callback_query.answer(text[:200], show_alert=True)
+    try:
+        if update.message:
+            await update.message.answer(text)
+        elif update.callback_query:
+            await update.callback_query.answer(text[:200], show_alert=True)
+    except TelegramAPIError as exc:  # a 429 past the retries, a blocked bot: the answer is lost, not the update
+        log.warning("update %s: its error answer was not delivered: %s", update.update_id, exc)
 
 
 def get_router() -> Router:
@@ -50,6 +60,14 @@ def get_router() -> Router:
         assert isinstance(event.exception, DomainError)
         locale = await error_locale(locale, uow, event_from_user)
         await _reply(event, error_text(tr, locale, event.exception))
+
+    @router.error(ExceptionTypeFilter(TelegramRetryAfter))
+    async def on_flood_wait(event: ErrorEvent) -> None:
+        assert isinstance(event.exception, TelegramRetryAfter)
+        log.warning(
+            "update %s: Telegram asked to wait %s s before %s, longer than a reply waits; not sent",
+            event.update.update_id, event.exception.retry_after, type(event.exception.method).__name__,
+        )
 
     @router.error()
     async def on_unexpected(

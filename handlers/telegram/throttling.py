@@ -1,5 +1,7 @@
 """Flood control: a customer sending more than a handful of updates per second is slowed down
-politely (one notice per window), not answered N times.
+politely, not answered N times: one notice per flood, where a flood lasts until `quiet` seconds
+pass without a dropped update (a notice a second would itself flood the chat, which Telegram allows
+one message a second).
 
 In memory, per user, a sliding window: enough for one instance; with several instances each one
 limits what it receives, which still protects the database from one person's burst.
@@ -25,12 +27,15 @@ _SWEEP_EVERY = 1000  # updates between sweeps of forgotten users
 class ThrottlingMiddleware(BaseMiddleware):
     """An outer middleware on `update`. `limit` updates per `window` seconds per user; 0 = off."""
 
-    def __init__(self, limit: int = 5, window: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int = 5, window: float = 1.0, now: Callable[[], float] = time.monotonic, quiet: float = 10.0
+    ) -> None:
         self.limit = limit
         self.window = window
+        self.quiet = quiet
         self._now = now
         self._seen: dict[int, deque[float]] = {}
-        self._warned: dict[int, float] = {}
+        self._last_dropped: dict[int, float] = {}
         self._count = 0
 
     async def __call__(
@@ -50,9 +55,10 @@ class ThrottlingMiddleware(BaseMiddleware):
         if len(recent) < self.limit:
             recent.append(now)
             return await handler(event, data)
-        # Over the limit: dropped. One polite notice per window, then silence.
-        if now - self._warned.get(user.id, -self.window) >= self.window:
-            self._warned[user.id] = now
+        # Over the limit: dropped. One polite notice when a flood starts, then silence until it ends.
+        last = self._last_dropped.get(user.id)
+        self._last_dropped[user.id] = now
+        if last is None or now - last >= self.quiet:
             await self._warn(event, data)
         return None
 
@@ -79,4 +85,4 @@ class ThrottlingMiddleware(BaseMiddleware):
             return
         for user_id in [uid for uid, times in self._seen.items() if not times or now - times[-1] > _FORGET_AFTER]:
             self._seen.pop(user_id, None)
-            self._warned.pop(user_id, None)
+            self._last_dropped.pop(user_id, None)

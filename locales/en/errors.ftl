@@ -32,7 +32,14 @@ error-invalid_amount = The amount is wrong. Examples: 1234, 1234.50, 1234,50.
 error-insufficient_points = Not enough points.
 error-cap_exceeded = Points can pay at most { $cap_percent }% of the receipt.
 error-bad_code = The code is wrong or expired. Ask the customer to open their card in the bot and read the current code.
-error-too_many_code_attempts = Too many wrong codes. Try again later.
+error-code_already_used = This code has already been used. Ask the customer to open their card in the bot and read the new code: it changes every minute.
+error-too_many_code_attempts = { $scope ->
+        [till] Too many wrong codes were typed at this till; paying with points is paused here
+       *[card] Too many wrong codes for this card were typed at this till; the customer can pay with points at another till
+    }. Try again in { $minutes } { $minutes ->
+        [one] minute
+       *[other] minutes
+    }.
 error-idempotency_conflict = This receipt id was already used with different data.
 error-receipt_not_found = Receipt not found.
 error-refund_exceeds_receipt = The refund is larger than the receipt.
@@ -54,3 +61,4 @@ error-api_key_not_found = No API key with this prefix.
 error-invalid_setting = Invalid value for the setting "{ $key }".
 error-level_not_found = Level not found.
 error-bad_cursor = This page is outdated: open the history again.
+error-sandbox_database_holds_real_data = This database holds real data ({ $customers } customers and { $staff } staff members who are not the sandbox's personas): the sandbox will not add its demo staff to it. Point SANDBOX_DATABASE_URL at a database of its own, or leave it unset for the sandbox's own file ./sandbox.db.

@@ -153,7 +153,7 @@ async def write_batch(
                 "number": number, "customer_id": customer_id, "is_primary": is_balance_card, "status": "active",
                 "level_id": rung_for(ctx.rungs, purchases).id if ctx.rungs else None,
                 "purchases_kopecks": purchases, "balance": held, "pending": 0, "debt": 0,
-                "otp_secret": _otp_secret(), "otp_failures": 0, "source": source, "created_at": ctx.now,
+                "otp_secret": _otp_secret(), "source": source, "created_at": ctx.now,
             })
             if source == "legacy":
                 delta.legacy_cards += 1
@@ -301,7 +301,7 @@ _CUSTOMER_COLUMNS = (
 )
 _CARD_COLUMNS = (
     "id", "number", "customer_id", "is_primary", "status", "level_id", "purchases_kopecks", "balance", "pending",
-    "debt", "otp_secret", "otp_failures", "source", "created_at",
+    "debt", "otp_secret", "source", "created_at",
 )
 _OPERATION_COLUMNS = (
     "id", "card_id", "customer_id", "kind", "points", "store_id", "actor", "reason", "idempotency_key", "created_at",
@@ -417,7 +417,7 @@ async def copy_batch(
     card_rows = [
         (
             card_ids[index], number, customer_ids[row], is_primary, "active",
-            rung_for(ctx.rungs, purchases).id if ctx.rungs else None, purchases, held, 0, 0, otp_secret, 0, source,
+            rung_for(ctx.rungs, purchases).id if ctx.rungs else None, purchases, held, 0, 0, otp_secret, source,
             now,
         )
         for index, ((row, number, source, is_primary, purchases, held), otp_secret) in enumerate(

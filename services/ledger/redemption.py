@@ -70,8 +70,9 @@ async def redeem(
     code_check: otp.CodeCheck = otp.verify_code,
 ) -> RedemptionResult:
     """Spend `points` (units) on a receipt and accrue on the rest. Checks, in order: amounts, cap,
-    card status, the one-time code, the balance; any refusal changes nothing (except that a wrong
-    code is counted towards the lockout). `code_check` is replaceable only so tests can race many
+    card status, the lockout of this till (`actor`: the API key or cashier typing the code), the
+    one-time code, the balance; any refusal changes nothing, except that a wrong code is counted
+    against this till (see otp.py). `code_check` is replaceable only so tests can race many
     redemptions on one card; production callers leave the TOTP default."""
     validate_receipt(receipt_id=receipt_id, amount_kopecks=receipt_amount_kopecks, paid_with_points_kopecks=points)
     settings = await get_settings(uow)
@@ -83,7 +84,7 @@ async def redeem(
         card_id=card_id, store_id=store_id, receipt_id=receipt_id, amount=receipt_amount_kopecks, points=points
     )
 
-    async def work(session: AsyncSession) -> RedemptionResult:
+    async def work(session: AsyncSession) -> RedemptionResult | BadCode:
         now = clock.now()
         card = await open_card(session, card_id, now)
         existing = await repo.operation_by_key(session, key)
@@ -94,7 +95,15 @@ async def redeem(
             raise IdempotencyConflict(key=key)  # the receipt was already posted without points
         await require_store(session, store_id)
         require_payment(card, business_today(settings, now))
-        await code_check(session, card, code, now)
+        tries = await otp.till_tries(session, card_id=card.id, till=actor, now=now)
+        tries.ensure_may_try(now)
+        try:
+            await code_check(session, card, code, now)
+        except BadCode as wrong:
+            # Nothing is written before the code is checked: this commits the count alone.
+            await otp.count_wrong(session, tries, now)
+            return wrong
+        await otp.forget_tries(session, tries)
         operation = Operation(
             card_id=card.id,
             customer_id=customer_id if customer_id is not None else card.customer_id,
@@ -127,11 +136,10 @@ async def redeem(
         )
         return result
 
-    try:
-        return await write_once(uow, work)
-    except BadCode:
-        await otp.record_failure(uow, card_id=card_id, now=clock.now())
-        raise
+    result = await write_once(uow, work)
+    if isinstance(result, BadCode):
+        raise result
+    return result
 
 
 async def _stored(session: AsyncSession, operation: Operation, at: datetime) -> RedemptionResult:

@@ -51,7 +51,7 @@ async def test_newcomer_registers_by_clicking_and_the_seeded_cashier_serves_her(
     await app.start("run")
     try:
         await app.wait_healthy()
-        assert (tmp_path / "loyalty.db").exists()
+        assert (tmp_path / "sandbox.db").exists() and not (tmp_path / "loyalty.db").exists()
         async with chromium(tmp_path / "profile") as page:
             await page.navigate(f"{url}/sandbox")
             await click(page, f'[data-user-id="{ANNA}"]')

@@ -139,6 +139,49 @@ async def test_purchase_with_points_needs_the_customers_code(api: Api) -> None:
     assert await retry.json() == body
 
 
+async def _wrong_code(api: Api) -> str:
+    right = await api.code()
+    return "000000" if right != "000000" else "111111"
+
+
+async def test_wrong_codes_lock_the_key_that_sent_them_not_the_customers_card(api: Api) -> None:
+    """Any POS key could otherwise lock any customer (whose card number is their phone) out of
+    paying at every till: five wrong codes from key A lock key A for this card, key B goes on."""
+    wrong = await _wrong_code(api)
+    for n in range(5):
+        bad = await api.call("POST", "/api/v1/purchases", body=purchase(f"A-{n}", redeem_points=1_000, code=wrong))
+        await problem_of(bad, 422, "bad_code")  # refused, and counted
+    locked = await api.call(
+        "POST", "/api/v1/purchases", body=purchase("A-5", redeem_points=1_000, code=await api.code()),
+        headers={"Accept-Language": "ru"},
+    )
+    body = await problem_of(locked, 429, "too_many_code_attempts")
+    assert locked.headers["Retry-After"] == "600"
+    assert body["params"]["retry_after_seconds"] == 600 and body["params"]["scope"] == "card"
+    assert "10 минут" in body["detail"]
+
+    other_key = await api.call(
+        "POST", "/api/v1/purchases", key=api.admin, body=purchase("B-1", redeem_points=1_000, code=await api.code())
+    )
+    assert other_key.status == 201, await other_key.text()
+    assert (await other_key.json())["redeemed_points"] == 1_000
+
+
+async def test_the_right_code_twice_is_already_used_and_no_wrong_try(api: Api) -> None:
+    code = await api.code()
+    first = await api.call("POST", "/api/v1/purchases", body=purchase("U-1", redeem_points=1_000, code=code))
+    assert first.status == 201
+    for n in range(6):  # more than the wrong tries that would lock this key
+        again = await api.call("POST", "/api/v1/purchases", body=purchase(f"U-{n + 2}", redeem_points=1_000, code=code))
+        body = await problem_of(again, 409, "code_already_used")
+        assert "new code" in body["detail"]
+    api.clock.advance(timedelta(seconds=60))
+    fresh = await api.call(
+        "POST", "/api/v1/purchases", body=purchase("U-9", redeem_points=1_000, code=await api.code())
+    )
+    assert fresh.status == 201, await fresh.text()
+
+
 async def test_insufficient_points(api: Api) -> None:
     # 30 % of 5000 RUB = 1500 points > the 1100 on the card.
     response = await api.call(

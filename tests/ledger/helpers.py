@@ -91,5 +91,11 @@ def code_now(secret: str, clock: FrozenClock, offset_steps: int = 0) -> str:
     return otp.code_for_step(secret, otp.step_of(clock.now()) + offset_steps)
 
 
+def wrong_code(secret: str, clock: FrozenClock) -> str:
+    """A code that none of the steps now accepted (the current one and one either way) shows."""
+    valid = {code_now(secret, clock, offset) for offset in (-1, 0, 1)}
+    return next(code for code in ("999999", "888888", "777777", "666666") if code not in valid)
+
+
 async def invariants(uow: UnitOfWork) -> None:
     await check_invariants(uow)

@@ -15,6 +15,7 @@ from services.clock import FrozenClock
 from services.errors import (
     AdjustmentLimitReached,
     BadCode,
+    CodeAlreadyUsed,
     IdempotencyConflict,
     InsufficientPoints,
     InvalidSetting,
@@ -144,10 +145,10 @@ async def test_one_time_code_rules(uow: UnitOfWork, clock: FrozenClock) -> None:
     code, seconds_left = current_code(await card(), clock.now())
     assert len(code) == 6 and code.isdigit() and 0 < seconds_left <= 60
     await pay(code_now(w.secret, clock, -1))  # one step of skew either way is fine
-    with pytest.raises(BadCode):
+    with pytest.raises(CodeAlreadyUsed):
         await pay(code_now(w.secret, clock, -1))  # ...but once only
     await pay(code)
-    with pytest.raises(BadCode):
+    with pytest.raises(CodeAlreadyUsed):
         await pay(code)
     await pay(code_now(w.secret, clock, +1))
     clock.advance(timedelta(minutes=5))

@@ -9,6 +9,7 @@ the one-time rule gets its own race below, with the real check.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -17,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Card
 from db.uow import UnitOfWork
 from services.clock import FrozenClock
-from services.errors import AdjustmentLimitReached, BadCode, InsufficientPoints
+from services.errors import AdjustmentLimitReached, DomainError, InsufficientPoints
 from services.ledger import accrue_purchase, adjust_points, get_balance, redeem, refund
 from services.program import update_settings
-from tests.ledger.helpers import P, code_now, invariants, make_card, make_world
+from tests.ledger.helpers import P, code_now, invariants, make_card, make_world, wrong_code
 
 RUB = 100
 
@@ -81,32 +82,42 @@ async def test_same_purchase_twenty_times_accrues_once(uow: UnitOfWork, clock: F
     await invariants(uow)
 
 
-async def test_same_code_at_once_passes_once(uow: UnitOfWork, clock: FrozenClock) -> None:
+async def test_fifty_tills_presenting_the_right_code_at_once_post_once_and_lock_nothing(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    """The customer's one code, presented 50 times at once (a till's retries, a double click): one
+    redemption, 49 "already used", and none of them a wrong try, so nothing gets locked."""
     w = await make_world(uow, clock)
     await adjust_points(
         uow, clock, card_id=w.card_id, points=P(500), reason="race", idempotency_key="seed", actor="staff:1"
     )
     code = code_now(w.secret, clock)
 
-    async def one(i: int) -> bool:
+    async def one(i: int, code: str = code, receipt: str = "R") -> str:
         try:
             await redeem(
                 uow,
                 clock,
                 card_id=w.card_id,
                 store_id=w.store_id,
-                receipt_id=f"R{i}",
+                receipt_id=f"{receipt}{i}",
                 receipt_amount_kopecks=1000 * RUB,
-                points=P(10),
+                points=P(1),
                 code=code,
                 actor="staff:1",
             )
-        except BadCode:
-            return False
-        return True
+        except DomainError as refused:
+            return refused.code
+        return "posted"
 
-    outcomes = await asyncio.gather(*(one(i) for i in range(5)))
-    assert sum(outcomes) == 1
+    outcomes = Counter(await asyncio.gather(*(one(i) for i in range(50))))
+    assert outcomes == {"posted": 1, "code_already_used": 49}
+    # Zero wrong tries counted: four wrong codes now are still not enough to lock this till...
+    wrong = wrong_code(w.secret, clock)
+    assert [await one(i, wrong, "W") for i in range(4)] == ["bad_code"] * 4
+    # ...and the next code of the customer's screen pays at this very till.
+    assert await one(0, code_now(w.secret, clock, +1), "N") == "posted"
+    assert (await get_balance(uow, clock, w.card_id)).available == P(498)
     await invariants(uow)
 
 

@@ -1,7 +1,7 @@
 """A staff member tied to no store remembers the store chosen for the shift (services/shifts.py).
 
 Revision ID: 0011
-Revises: 0006_erasable_references
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0006_erasable_references"
+down_revision: str | None = "0009"
 branch_labels = None
 depends_on = None
 

@@ -150,7 +150,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         },
         "401": _problem_response("unauthorized, bad_signature, signature_replayed"),
         "403": _problem_response("insufficient_scope"),
-        "429": _problem_response("rate_limited (see Retry-After)"),
+        "429": _problem_response(
+            "rate_limited" + (", too_many_code_attempts" if "too_many_code_attempts" in endpoint.errors else "")
+            + " (see Retry-After)"
+        ),
         **({"415": _problem_response("unsupported_media_type")} if endpoint.body is not None else {}),
         "4XX": _problem_response("Any other client error: " + ", ".join(("validation_error", *endpoint.errors))),
         "500": _problem_response("internal_error"),

@@ -53,7 +53,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/purchases", pos.post_purchase, "pos", "Post a purchase (accrual, and redemption with a code)",
              PurchaseOut, status=201, body=PurchaseRequest,
              errors=("card_not_found", "card_blocked", "cap_exceeded", "insufficient_points", "bad_code",
-                     "too_many_code_attempts", "idempotency_conflict"),
+                     "code_already_used", "too_many_code_attempts", "idempotency_conflict"),
              idempotent="On (store, receipt_id): the same body again returns the first response "
              "(header Idempotent-Replayed: true); another body returns 409 idempotency_conflict. "
              "`code` is not part of the comparison (it changes every minute)."),

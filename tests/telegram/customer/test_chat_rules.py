@@ -114,6 +114,37 @@ async def test_flood_control_lets_a_person_continue_after_the_window() -> None:
     assert len(passed) == 3
 
 
+async def test_a_flood_lasting_seconds_gets_one_notice_and_a_later_flood_another() -> None:
+    """Ten updates a second for three seconds is one flood: one notice, not one a second (each of
+    which would itself meet Telegram's limit of a message a second in the chat)."""
+    from handlers.telegram.throttling import ThrottlingMiddleware
+    from locales import translator
+    from tests.support.recording_bot import RecordingSession, recording_bot
+
+    now = [0.0]
+    throttle = ThrottlingMiddleware(limit=5, window=1.0, now=lambda: now[0], quiet=10.0)
+    bot = recording_bot()
+    sender = updates.user(80)
+
+    async def handler(event: object, data: dict[str, object]) -> None:
+        return None
+
+    async def flood(seconds: int) -> None:
+        for _ in range(seconds * 10):
+            update = Update.model_validate(updates.text(sender, "/help").model_dump(), context={"bot": bot})
+            data = {"event_from_user": sender, "event_chat": update.message.chat, "tr": translator()}  # type: ignore[union-attr]
+            await throttle(handler, update, data)  # type: ignore[arg-type]
+            now[0] += 0.1
+
+    session = bot.session
+    assert isinstance(session, RecordingSession)
+    await flood(3)
+    assert len(session.sent(SendMessage)) == 1
+    now[0] += 10.0  # quiet for long enough: the flood is over
+    await flood(1)
+    assert len(session.sent(SendMessage)) == 2
+
+
 @pytest.mark.parametrize("with_workflow_data", [True, False], ids=["polling", "webhook"])
 async def test_customer_commands_are_set_at_startup_in_both_languages(
     uow: UnitOfWork, clock: FrozenClock, with_workflow_data: bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services import cards, program
 from tests.telegram.staff.conftest import err
-from tests.telegram.staff.helpers import CASHIER, CUSTOMER_CARD, Shop
+from tests.telegram.staff.helpers import CASHIER, CASHIER2, CUSTOMER_CARD, Shop
 
 
 async def test_accrue_in_one_line_with_a_receipt_and_its_repeat(shop: Shop) -> None:
@@ -86,9 +86,21 @@ async def test_redeem_in_one_line(shop: Shop) -> None:
     answers = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {code}")
     assert answers[0].startswith("✅ Списано 30 б.\n✅ Начислено 3 б.")
     assert await shop.balance() == 7000
-    # The code was used: the same one again is refused.
-    assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {code}") == [err("bad_code")]
+    # The code was used: the same one again is refused, as used (not as wrong: nothing is locked).
+    for _ in range(6):
+        assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 1 100 {code}") == [err("code_already_used")]
     assert await shop.balance() == 7000
+
+
+async def test_wrong_codes_lock_the_cashier_who_typed_them_not_the_card(shop: Shop) -> None:
+    wrong = "000000" if await shop.code() != "000000" else "111111"
+    for _ in range(5):
+        assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 1 100 {wrong}") == [err("bad_code")]
+    locked = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 1 100 {await shop.code()}")
+    assert locked == [err("too_many_code_attempts", scope="card", minutes=10)]
+    assert "10 минут" in locked[0] and "на другой кассе" in locked[0]
+    # Another cashier (another till) takes the customer's right code.
+    assert (await shop.send(CASHIER2, f"/redeem {CUSTOMER_CARD} 1 100 {await shop.code()}"))[0].startswith("✅ Списано")
 
 
 async def test_redeem_as_a_dialog(shop: Shop) -> None:
