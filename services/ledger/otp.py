@@ -65,8 +65,8 @@ def _locked_out(card: Card, now: datetime) -> bool:
     )
 
 
-async def verify_code(session: AsyncSession, card: Card, code: str, now: datetime) -> None:
-    """Accept `code` for `card` (locked by the caller) or raise BadCode / TooManyCodeAttempts."""
+def _usable_step(card: Card, code: str, now: datetime) -> int:
+    """The step `code` belongs to, if it may be used now; else BadCode / TooManyCodeAttempts."""
     if _locked_out(card, now):
         raise TooManyCodeAttempts(card_id=card.id)
     code = code.strip()
@@ -78,6 +78,12 @@ async def verify_code(session: AsyncSession, card: Card, code: str, now: datetim
             matched = step if matched is None else matched
     if matched is None or (card.otp_last_step is not None and matched <= card.otp_last_step):
         raise BadCode(card_id=card.id)
+    return matched
+
+
+async def verify_code(session: AsyncSession, card: Card, code: str, now: datetime) -> None:
+    """Accept `code` for `card` (locked by the caller) or raise BadCode / TooManyCodeAttempts."""
+    matched = _usable_step(card, code, now)
     used = await session.execute(
         update(Card)
         .where(Card.id == card.id, or_(Card.otp_last_step.is_(None), Card.otp_last_step < matched))
@@ -86,6 +92,25 @@ async def verify_code(session: AsyncSession, card: Card, code: str, now: datetim
     if not changed_rows(used):
         raise BadCode(card_id=card.id)
     card.otp_last_step = matched
+
+
+async def check_code(uow: UnitOfWork, *, card_id: int, code: str, now: datetime) -> None:
+    """Would `code` pass now? Without using it: the bot checks the code a cashier typed before it
+    shows the summary to confirm, so that a typo is caught at once; `verify_code` checks it again,
+    and uses it, in the transaction that spends the points, so points never move on a code that
+    expired while the summary was read. A wrong code counts towards the lockout here too."""
+
+    async def work(session: AsyncSession) -> None:
+        card = await session.get(Card, card_id)
+        if card is None:
+            raise BadCode(card_id=card_id)
+        _usable_step(card, code, now)
+
+    try:
+        await uow.read(work)
+    except BadCode:
+        await record_failure(uow, card_id=card_id, now=now)
+        raise
 
 
 async def record_failure(uow: UnitOfWork, *, card_id: int, now: datetime) -> None:

@@ -38,9 +38,13 @@ class Shop:
         """Feed a message; return the texts the bot sent in answer."""
         return await self._feed(updates.text(updates.user(user_id, language=language), text))
 
-    async def press(self, user_id: int, data: str) -> list[str]:
+    async def press(self, user_id: int, data: str, *, language: str = "ru") -> list[str]:
         """Press an inline button; return sent texts and callback alerts."""
-        return await self._feed(updates.callback(updates.user(user_id), data))
+        return await self._feed(updates.callback(updates.user(user_id, language=language), data))
+
+    async def feed(self, update: Update) -> list[str]:
+        """Feed a ready update (again, for a redelivery); return what the bot sent in answer."""
+        return await self._feed(update)
 
     async def _feed(self, update: Update) -> list[str]:
         start = len(self.harness.session.requests)
