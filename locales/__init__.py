@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import FluentNumber, fluent_number
+from fluent.runtime.types import FluentDecimal
 
 LOCALES_DIR = Path(__file__).parent
 DEFAULT_LOCALE = "ru"
 SUPPORTED = ("ru", "en")
 
 
-def money_value(kopecks: int) -> FluentNumber:
+def money_value(kopecks: int) -> FluentDecimal:
     """Kopecks as a Fluent number of rubles, written the locale's way: `2 500,50` in Russian,
     `2,500.50` in English; whole rubles without decimals (`1 000`)."""
-    return fluent_number(Decimal(kopecks) / 100, minimumFractionDigits=2 if kopecks % 100 else 0)
+    return FluentDecimal(Decimal(kopecks) / 100, minimumFractionDigits=2 if kopecks % 100 else 0)
 
 
-def points_value(units: int) -> FluentNumber:
+def points_value(units: int) -> FluentDecimal:
     """Ledger units (hundredths of a point) as a Fluent number of points, so that a message can
     choose the plural form (`1 балл`, `3 балла`, `300 баллов`)."""
-    return fluent_number(Decimal(units) / 100, minimumFractionDigits=2 if units % 100 else 0)
+    return FluentDecimal(Decimal(units) / 100, minimumFractionDigits=2 if units % 100 else 0)
 
 
 def fluent_args(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -72,9 +72,10 @@ async def redeem(
     code_check: otp.CodeCheck = otp.verify_code,
 ) -> RedemptionResult:
     """Spend `points` (units) on a receipt and accrue on the rest. Checks, in order: amounts, cap,
-    a replay of the same receipt, the program's receipt limit, card status, the one-time code, the balance; any refusal changes nothing (except that a wrong
-    code is counted towards the lockout). `code_check` is replaceable only so tests can race many
-    redemptions on one card; production callers leave the TOTP default."""
+    a replay of the same receipt, the program's receipt limit, card status, the one-time code, the
+    balance; any refusal changes nothing (except that a wrong code is counted towards the lockout).
+    `code_check` is replaceable only so tests can race many redemptions on one card; production
+    callers leave the TOTP default."""
     validate_receipt(receipt_id=receipt_id, amount_kopecks=receipt_amount_kopecks, paid_with_points_kopecks=points)
     settings = await get_settings(uow)
     if points <= 0 or points % settings.point_quantum:

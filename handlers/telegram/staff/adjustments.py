@@ -8,8 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from db.uow import UnitOfWork
-from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.committed import answer_committed
+from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, pts, tokens_of
 from handlers.telegram.staff.keyboards import ask, cancel_keyboard
 from handlers.telegram.staff.refusals import refuse

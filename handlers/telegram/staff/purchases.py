@@ -28,8 +28,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.settings import Settings
 from db.uow import UnitOfWork
-from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.committed import answer_committed
+from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, local_date, money, percent, pts, tokens_of
 from handlers.telegram.staff.keyboards import (
     DialogAction,
@@ -235,7 +235,9 @@ def get_router() -> Router:
             # code brings the summary back.
             await state.set_data({key: pending[key] for key in ("card_id", "card", "points", "amount", "origin")})
             await state.set_state(RedeemDialog.code)
-            await query.message.answer(tr.get(locale, "staff-confirm-code-stale"), reply_markup=cancel_keyboard(tr, locale))
+            await query.message.answer(
+                tr.get(locale, "staff-confirm-code-stale"), reply_markup=cancel_keyboard(tr, locale)
+            )
             return
         await state.clear()
 
@@ -290,7 +292,8 @@ def get_router() -> Router:
         await state.set_state(AccrueDialog.receipt)
         skip = button(tr.get(locale, "staff-button-no-receipt"), DialogAction(action="skip"))
         await message.answer(
-            tr.get(locale, "staff-ask-receipt-for", amount=money_value(amount)), reply_markup=with_cancel(tr, locale, skip)
+            tr.get(locale, "staff-ask-receipt-for", amount=money_value(amount)),
+            reply_markup=with_cancel(tr, locale, skip),
         )
 
     async def _accrue_from_dialog(
@@ -298,7 +301,8 @@ def get_router() -> Router:
         settings: Settings, phone_policy: PhonePolicy, member: StaffView | None, receipt: str | None,
     ) -> None:
         data = await state.get_data()
-        pending = _accrual(message, _dialog_origin(message, data), data["card_id"], data["card"], data["amount"], receipt)
+        origin = _dialog_origin(message, data)
+        pending = _accrual(message, origin, data["card_id"], data["card"], data["amount"], receipt)
         await _post_or_confirm(message, state, uow, clock, tr, locale, settings, phone_policy, member, pending)
 
     @router.message(AccrueDialog.receipt, ANSWER, StaffOnly())

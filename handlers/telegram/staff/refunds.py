@@ -10,8 +10,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from db.uow import UnitOfWork
-from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.committed import answer_committed
+from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, money, pts, tokens_of
 from handlers.telegram.staff.keyboards import DialogAction, ask, button, with_cancel
 from handlers.telegram.staff.states import RefundDialog

@@ -172,7 +172,8 @@ async def test_an_accrual_above_the_threshold_is_summarised_below_it_is_posted(s
     assert t(locale, "staff-summary-earn", points=points_value(750000)) in summary[0]
     assert await shop.operations("purchase_accrual") == 0
     done = await shop.press(CASHIER, shop.buttons()[t(locale, "staff-button-confirm")], language=locale)
-    assert done[0].startswith(t(locale, "staff-accrue-done", points="7500", percent="5", amount="150000", receipt="A-1"))
+    accrued = t(locale, "staff-accrue-done", points="7500", percent="5", amount="150000", receipt="A-1")
+    assert done[0].startswith(accrued), done
     assert await shop.operations("purchase_accrual") == 1
     # Exactly the threshold: posted at once.
     posted = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 100000 A-2", language=locale)
