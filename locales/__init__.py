@@ -6,15 +6,43 @@ locale is always passed explicitly, so scheduler jobs render in each customer's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import FluentDecimal
 
 LOCALES_DIR = Path(__file__).parent
 DEFAULT_LOCALE = "ru"
 SUPPORTED = ("ru", "en")
+
+
+def money_value(kopecks: int) -> FluentDecimal:
+    """Kopecks as a Fluent number of rubles, written the locale's way: `2 500,50` in Russian,
+    `2,500.50` in English; whole rubles without decimals (`1 000`)."""
+    return FluentDecimal(Decimal(kopecks) / 100, minimumFractionDigits=2 if kopecks % 100 else 0)
+
+
+def points_value(units: int) -> FluentDecimal:
+    """Ledger units (hundredths of a point) as a Fluent number of points, so that a message can
+    choose the plural form (`1 балл`, `3 балла`, `300 баллов`)."""
+    return FluentDecimal(Decimal(units) / 100, minimumFractionDigits=2 if units % 100 else 0)
+
+
+def fluent_args(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A domain error's parameters for its message: integers named `*_kopecks` are money and
+    `*_units` are points (services/errors.py keeps parameters plain, for the API's problem bodies)."""
+    args = dict(params)
+    for name, value in params.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            if name.endswith("_kopecks"):
+                args[name] = money_value(value)
+            elif name.endswith("_units"):
+                args[name] = points_value(value)
+    return args
 
 
 class Translator:

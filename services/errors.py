@@ -151,6 +151,12 @@ class CapExceeded(DomainError):
     code = "cap_exceeded"
 
 
+class ReceiptTooLarge(DomainError):
+    """A receipt above the program's `max_receipt_rub`: a typo (a code typed as an amount), not a sale."""
+
+    code = "receipt_too_large"
+
+
 class BadCode(DomainError):
     """No step the code could be for shows it: a wrong try, counted against the till."""
 

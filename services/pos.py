@@ -24,7 +24,13 @@ from services.cards import resolve_card
 from services.clock import Clock
 from services.errors import DomainError, InsufficientPoints, InvalidAmount
 from services.idempotent_requests import StoredResponse
-from services.ledger.accrual import PurchaseRequest, check_purchase_in, post_checked_purchase, purchase_key
+from services.ledger.accrual import (
+    PurchaseRequest,
+    check_purchase_in,
+    ensure_receipt_within_limit,
+    post_checked_purchase,
+    purchase_key,
+)
 from services.ledger.amounts import accrual_units, floor_to, percent_of
 from services.ledger.card_rules import (
     ACCRUAL_STATUSES,
@@ -116,6 +122,7 @@ async def quote_purchase(
     if amount_kopecks <= 0:
         raise InvalidAmount(field="amount_kopecks", value=amount_kopecks)
     settings = await get_settings(uow)
+    ensure_receipt_within_limit(amount_kopecks, settings)
     quantum = settings.point_quantum
     if redeem_points < 0 or redeem_points > amount_kopecks or redeem_points % quantum:
         raise InvalidAmount(field="redeem_points", value=redeem_points)

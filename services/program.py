@@ -45,6 +45,10 @@ class ProgramSettings:
     points_decimals: int = 0
     daily_adjustment_limit_points: int = 1000
     family_members_limit: int = 5
+    # Whole rubles. A staff accrual above this receipt amount is shown to the cashier for confirmation
+    # before it is posted (0: every accrual); a receipt above the other is refused as a typo.
+    confirm_accrual_above_rub: int = 100_000
+    max_receipt_rub: int = 10_000_000
     business_timezone: str = "Europe/Moscow"
     # Which service notifications are on for a customer who changed nothing.
     notifications: tuple[str, ...] = NOTIFICATION_KINDS
@@ -52,6 +56,14 @@ class ProgramSettings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.business_timezone)
+
+    @property
+    def confirm_accrual_above_kopecks(self) -> int:
+        return self.confirm_accrual_above_rub * 100
+
+    @property
+    def max_receipt_kopecks(self) -> int:
+        return self.max_receipt_rub * 100
 
     @property
     def point_quantum(self) -> int:
@@ -82,6 +94,9 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "points_decimals": (0, 2),
     "daily_adjustment_limit_points": (0, 100_000_000),
     "family_members_limit": (0, 100),
+    # The top is the most a till may send at all (the API's and the bot's parsers refuse more).
+    "confirm_accrual_above_rub": (0, 1_000_000_000),
+    "max_receipt_rub": (1, 1_000_000_000),
 }
 
 

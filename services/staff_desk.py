@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Card, Receipt, StaffInvite
 from db.uow import UnitOfWork
-from services import cards, customers, ledger, staff
+from services import cards, customers, ledger, pos, staff
 from services.cards import CardView
 from services.clock import Clock
 from services.customers import ConflictView, CustomerPage, CustomerView
@@ -36,6 +36,7 @@ from services.errors import (
     WrongStore,
 )
 from services.ledger import AccrualResult, AdjustmentResult, BalanceView, HistoryRow, RedemptionResult, RefundResult
+from services.ledger.card_rules import business_today, require_accrual, require_payment
 from services.phones import PhonePolicy
 from services.program import get_settings
 from services.shifts import till_store
@@ -54,9 +55,21 @@ def require(by: StaffView | None, minimum: str = "cashier") -> StaffView:
     return by
 
 
-def new_receipt_id(clock: Clock) -> str:
-    """For a receipt typed without an id: unique, short enough to read back from the answer."""
-    return f"tg-{clock.token(6)}"
+@dataclass(frozen=True)
+class TillOrigin:
+    """The Telegram message a till operation started from (the one-line command, or the command
+    that opened the dialog). Its chat and message ids are the operation's key: a redelivered update,
+    a second press of Confirm or a redelivered callback is the same operation, which the ledger
+    answers with its first result instead of posting it again. A random id would make each of them
+    a new receipt, and a cashier who retried after a lost answer would credit twice."""
+
+    chat_id: int
+    message_id: int
+
+    @property
+    def key(self) -> str:
+        """Also the receipt id of a receipt typed without one: short enough to read back."""
+        return f"tg-{self.chat_id}-{self.message_id}"
 
 
 # Cards typed at the till -------------------------------------------------------------------------
@@ -86,35 +99,111 @@ async def find_card_in(
 # Till operations ---------------------------------------------------------------------------------
 
 
+def receipt_of(receipt_id: str | None, origin: TillOrigin) -> str:
+    """The receipt id typed, else the one the message that started the operation gives."""
+    return receipt_id.strip() if receipt_id and receipt_id.strip() else origin.key
+
+
 async def accrue(
     uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, amount_kopecks: int,
-    receipt_id: str | None,
+    receipt_id: str | None, origin: TillOrigin,
 ) -> AccrualResult:
-    """Points (or the discount) for a purchase. A typed receipt id makes a repeat harmless: the same
-    receipt with the same amount answers the first result, another amount is refused."""
+    """Points (or the discount) for a purchase. The same receipt (typed, or the one `origin` gives)
+    with the same amount answers the first result, another amount is refused."""
     member = require(by)
     store_id = await till_store(uow, member)
     return await ledger.accrue_purchase(
-        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
+        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_of(receipt_id, origin),
         amount_kopecks=amount_kopecks, actor=member.actor, staff_id=member.id,
     )
 
 
-async def check_cap(uow: UnitOfWork, *, points: int, receipt_kopecks: int) -> None:
-    """Refuse points above the share of a receipt they may pay before the customer is asked for a code."""
+async def check_receipt(uow: UnitOfWork, *, amount_kopecks: int, points: int = 0) -> bool:
+    """Refuse a receipt above the program's limit, or points above the share of the receipt they may
+    pay (before the customer is asked for a code). True when the cashier confirms the operation
+    before it is posted: every redemption, and an accrual above `confirm_accrual_above_rub`."""
     settings = await get_settings(uow)
-    ledger.ensure_within_cap(points, receipt_kopecks, settings)
+    ledger.ensure_receipt_within_limit(amount_kopecks, settings)
+    if points:
+        ledger.ensure_within_cap(points, amount_kopecks, settings)
+        return True
+    return amount_kopecks > settings.confirm_accrual_above_kopecks
+
+
+async def check_code(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, code: str) -> None:
+    """The customer's code, checked (not used) when the cashier types it; see ledger.otp.check_code."""
+    member = require(by)
+    await ledger.check_code(uow, card_id=card_id, code=code.strip(), now=clock.now(), till=member.actor)
+
+
+@dataclass(frozen=True)
+class TillSummary:
+    """What the cashier confirms before points move: who, which card, which receipt, how much."""
+
+    card_number: str
+    customer_name: str | None
+    customer_phone: str | None  # masked for cashiers
+    receipt_id: str
+    mode: str
+    amount_kopecks: int
+    points: int  # units paid with points
+    points_to_earn: int  # units
+    discount_kopecks: int
+    confirm_above_kopecks: int  # the setting that made an accrual need confirming
+
+
+async def summarize(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, amount_kopecks: int, points: int,
+    receipt_id: str, policy: PhonePolicy,
+) -> TillSummary:
+    """The summary of a receipt to confirm, refused now for what posting it would refuse (the limit,
+    the cap, the card's status, the balance) except the code, which is checked again when posted."""
+    member = require(by)
+    await till_store(uow, member)
+    await check_receipt(uow, amount_kopecks=amount_kopecks, points=points)
+    settings = await get_settings(uow)
+
+    async def card_of(session: AsyncSession) -> CardView:
+        card = await session.get(Card, card_id)
+        if card is None:
+            raise CardNotFound(query=str(card_id))
+        today = business_today(settings, clock.now())
+        (require_payment if points else require_accrual)(card, today)
+        return await cards.card_view(session, card, clock.now())
+
+    card = await uow.read(card_of)
+    quote = await pos.quote_purchase(
+        uow, clock, query=card.number, amount_kopecks=amount_kopecks, redeem_points=points, policy=policy
+    )
+    name = phone = None
+    if card.customer_id is not None:
+        customer = await customers.get_customer(uow, card.customer_id, full_access=member.sees_personal_data)
+        name, phone = customer.full_name, customer.phone
+    return TillSummary(
+        card_number=card.number, customer_name=name, customer_phone=phone, receipt_id=receipt_id,
+        mode=quote.mode, amount_kopecks=amount_kopecks, points=points, points_to_earn=quote.points_to_accrue,
+        discount_kopecks=quote.discount_kopecks, confirm_above_kopecks=settings.confirm_accrual_above_kopecks,
+    )
+
+
+async def posted(
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, receipt_id: str
+) -> AccrualResult | RedemptionResult | None:
+    """The receipt of the member's store as it was posted, if it was (a redelivered command)."""
+    member = require(by)
+    store_id = await till_store(uow, member)
+    return await ledger.posted_receipt(uow, store_id=store_id, receipt_id=receipt_id, at=clock.now())
 
 
 async def redeem(
     uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, points: int, receipt_kopecks: int,
-    code: str, receipt_id: str | None = None,
+    code: str, origin: TillOrigin, receipt_id: str | None = None,
 ) -> RedemptionResult:
     member = require(by)
     store_id = await till_store(uow, member)
-    await check_cap(uow, points=points, receipt_kopecks=receipt_kopecks)
+    await check_receipt(uow, amount_kopecks=receipt_kopecks, points=points)
     return await ledger.redeem(
-        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_id or new_receipt_id(clock),
+        uow, clock, card_id=card_id, store_id=store_id, receipt_id=receipt_of(receipt_id, origin),
         receipt_amount_kopecks=receipt_kopecks, points=points, code=code.strip(), actor=member.actor,
         staff_id=member.id,
     )
@@ -129,7 +218,8 @@ async def _receipt_stores(uow: UnitOfWork, receipt_id: str) -> list[int]:
 
 
 async def refund(
-    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, receipt_id: str, amount_kopecks: int | None
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, receipt_id: str, amount_kopecks: int | None,
+    origin: TillOrigin,
 ) -> RefundResult:
     """Refund (all that is left, or `amount_kopecks`) of a receipt of the staff member's store."""
     member = require(by)
@@ -142,17 +232,19 @@ async def refund(
         raise ReceiptNotFound(receipt_id=receipt_id)
     return await ledger.refund(
         uow, clock, store_id=store_id, receipt_id=receipt_id, amount_kopecks=amount_kopecks,
-        refund_id=f"tg-{clock.token(6)}", actor=member.actor, staff_id=member.id,
+        refund_id=origin.key, actor=member.actor, staff_id=member.id,
     )
 
 
 async def adjust(
-    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, points: int, reason: str
+    uow: UnitOfWork, clock: Clock, *, by: StaffView | None, card_id: int, points: int, reason: str,
+    origin: TillOrigin,
 ) -> AdjustmentResult:
-    """Manager and above; the ledger enforces the reason and the per-staff daily limit."""
+    """Manager and above; the ledger enforces the reason and the per-staff daily limit. The same
+    `origin` again (a redelivered update) answers the first adjustment."""
     member = require(by, "manager")
     return await ledger.adjust_points(
-        uow, clock, card_id=card_id, points=points, reason=reason, idempotency_key=f"tg-{clock.token(12)}",
+        uow, clock, card_id=card_id, points=points, reason=reason, idempotency_key=origin.key,
         actor=member.actor, staff_id=member.id, store_id=member.store_id,
     )
 

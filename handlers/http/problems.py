@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from locales import Translator
+from locales import Translator, fluent_args
 from services.errors import DomainError
 
 CONTENT_TYPE = "application/problem+json"
@@ -71,7 +71,7 @@ def domain_problem(error: DomainError, translator: Translator, *, locale: str = 
     """`title` names the kind of problem and never changes; `detail` is the message a cashier would
     read in the bot, in `locale`, with this occurrence's parameters."""
     title = error.code.replace("_", " ").capitalize()
-    detail: str | None = translator.get(locale, f"error-{error.code}", **error.params)
+    detail: str | None = translator.get(locale, f"error-{error.code}", **fluent_args(error.params))
     if detail == f"error-{error.code}":
         detail = None
     # An error that says when to come back (a till locked out of codes) says it as HTTP does too.

@@ -30,7 +30,11 @@ error-not_staff = This command is for staff only.
 error-invite_invalid = The invitation is not valid: it was used or has expired.
 error-invalid_amount = The amount is wrong. Examples: 1234, 1234.50, 1234,50.
 error-insufficient_points = Not enough points.
-error-cap_exceeded = Points can pay at most { $cap_percent }% of the receipt.
+error-cap_exceeded = Points can pay at most { $cap_percent }% of the receipt: at most { $max_units } { $max_units ->
+        [one] point
+       *[other] points
+    } on this { $receipt_kopecks } RUB receipt.
+error-receipt_too_large = A receipt of { $amount_kopecks } RUB is above the program's limit of { $max_kopecks } RUB. Check the amount: it may be a typo, or the customer's code typed as the amount.
 error-bad_code = The code is wrong or expired. Ask the customer to open their card in the bot and read the current code.
 error-code_already_used = This code has already been used. Ask the customer to open their card in the bot and read the new code: it changes every minute.
 error-too_many_code_attempts = { $scope ->
@@ -51,6 +55,7 @@ error-no_store_ask_admin = The program has no store yet, and every receipt is po
 error-store_choice_needed = Choose the store for your shift: /shift.
 error-invite_would_demote = You are already staff with a higher role than this invitation gives; it was not applied. An admin can change your role.
 error-unexpected = Something went wrong. We are looking into it; please try again a bit later.
+error-unexpected-staff = Something went wrong. If this was an operation on a card, it may have been recorded: check the card's history (/find) before repeating it.
 error-unauthorized = The API key is missing, unknown or revoked.
 error-bad_signature = The request signature is missing, malformed, wrong or outside the allowed time window.
 error-signature_replayed = This signed request was already accepted once. Sign every request anew: a new timestamp, or a new nonce (n=) within one second.

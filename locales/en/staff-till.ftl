@@ -30,3 +30,46 @@ staff-refund-done = ↩️ Refund of { $amount } RUB on receipt { $receipt } ({ 
 staff-refund-debt = Not enough points: { $debt } pts became a debt that the next accruals repay.
 staff-adjust-done = ✅ Adjustment of { $points } pts made.
 staff-cardstatus-done = Card { $card }: status “{ $status }”.
+staff-adjust-replayed = This adjustment was already made — nothing was changed again.
+staff-refund-replayed = This refund was already made — nothing was refunded again.
+# Steps that say back what was taken, and what to type again after a refusal.
+staff-ask-receipt-for = Receipt of { $amount } RUB. Receipt number? If there is none, press the button and the bot will make one up.
+staff-ask-receipt-amount-for = Redeem { $points } { $points ->
+        [one] point
+       *[other] points
+    }. Receipt amount?
+staff-ask-code-for = Receipt of { $amount } RUB, redeem { $points } { $points ->
+        [one] point
+       *[other] points
+    }. The code from the customer's card in the bot (6 digits)?
+staff-ask-points-again = How many points to redeem?
+staff-button-change-points = Change points
+staff-again-amount = Type the receipt amount again.
+staff-again-receipt-amount = Type the receipt amount again, or press “Change points”.
+staff-again-points = Type the number of points again.
+staff-again-code = Type the code again.
+staff-again-adjust-points = Type the points again: +N to add, -N to take.
+# The summary confirmed before points move.
+staff-summary-title-redeem = Check before redeeming:
+staff-summary-title-accrue = The receipt is above { $threshold } RUB — check before accruing:
+staff-summary-customer = Customer: { $name }
+staff-summary-no-customer = Customer: the card has no owner
+staff-summary-card = Card: { $card }
+staff-summary-receipt = Receipt: { $receipt } of { $amount } RUB
+staff-summary-paid = Paid with points: { $points } { $points ->
+        [one] point
+       *[other] points
+    }
+staff-summary-earn = To earn: { $points } { $points ->
+        [one] point
+       *[other] points
+    }
+staff-summary-discount = Discount to give: { $discount } RUB
+staff-button-confirm = ✅ Confirm
+staff-button-cancel-operation = ✖️ Cancel
+staff-confirm-cancelled = Cancelled: nothing was posted — no points redeemed or accrued.
+staff-confirm-stale = This summary is no longer open: its operation was posted or cancelled. Nothing was posted again.
+staff-confirm-code-stale = The code has expired or is wrong — nothing was redeemed. Ask the customer for the current code from their card in the bot and type it: the summary will come back.
+# An answer that failed after the operation was committed.
+staff-committed-unanswered = ⚠️ The answer did not get through the first time, but the operation is recorded — do not repeat it; it is in the history of card { $card }:
+staff-committed-unanswered-receipt = ⚠️ The answer did not get through the first time, but the operation is recorded — do not repeat it; it is in the card's history:

@@ -30,3 +30,54 @@ staff-refund-done = ↩️ Возврат { $amount } ₽ по чеку { $recei
 staff-refund-debt = Баллов не хватило: { $debt } б. записано в долг, его погасят следующие начисления.
 staff-adjust-done = ✅ Корректировка { $points } б. проведена.
 staff-cardstatus-done = Карта { $card }: статус «{ $status }».
+staff-adjust-replayed = Эта корректировка уже проведена — повторно ничего не изменено.
+staff-refund-replayed = Этот возврат уже проведён — повторно ничего не возвращено.
+# Steps that say back what was taken, and what to type again after a refusal.
+staff-ask-receipt-for = Чек на { $amount } ₽. Номер чека? Если его нет, нажмите кнопку — номер придумает бот.
+staff-ask-receipt-amount-for = Списать { $points } { $points ->
+        [one] балл
+        [few] балла
+        [other] балла
+       *[many] баллов
+    }. Сумма чека?
+staff-ask-code-for = Чек на { $amount } ₽, списать { $points } { $points ->
+        [one] балл
+        [few] балла
+        [other] балла
+       *[many] баллов
+    }. Код из карты клиента в боте (6 цифр)?
+staff-ask-points-again = Сколько баллов списать?
+staff-button-change-points = Изменить баллы
+staff-again-amount = Введите сумму чека ещё раз.
+staff-again-receipt-amount = Введите сумму чека ещё раз или нажмите «Изменить баллы».
+staff-again-points = Введите число баллов ещё раз.
+staff-again-code = Введите код ещё раз.
+staff-again-adjust-points = Введите баллы ещё раз: +N добавить, -N снять.
+# The summary confirmed before points move.
+staff-summary-title-redeem = Проверьте перед списанием:
+staff-summary-title-accrue = Чек больше { $threshold } ₽ — проверьте перед начислением:
+staff-summary-customer = Клиент: { $name }
+staff-summary-no-customer = Клиент: у карты нет владельца
+staff-summary-card = Карта: { $card }
+staff-summary-receipt = Чек: { $receipt } на { $amount } ₽
+staff-summary-paid = Оплата баллами: { $points } { $points ->
+        [one] балл
+        [few] балла
+        [other] балла
+       *[many] баллов
+    }
+staff-summary-earn = Будет начислено: { $points } { $points ->
+        [one] балл
+        [few] балла
+        [other] балла
+       *[many] баллов
+    }
+staff-summary-discount = Скидка клиенту: { $discount } ₽
+staff-button-confirm = ✅ Подтвердить
+staff-button-cancel-operation = ✖️ Отменить
+staff-confirm-cancelled = Отменено: ничего не проведено — баллы не списаны и не начислены.
+staff-confirm-stale = Эта сводка уже не действует: операция по ней проведена или отменена. Ничего не проведено повторно.
+staff-confirm-code-stale = Код устарел или неверен — ничего не списано. Попросите клиента назвать текущий код из карты в боте и введите его: сводка появится снова.
+# An answer that failed after the operation was committed.
+staff-committed-unanswered = ⚠️ Ответ не дошёл с первого раза, но операция уже записана — повторять её не нужно, она есть в истории карты { $card }:
+staff-committed-unanswered-receipt = ⚠️ Ответ не дошёл с первого раза, но операция уже записана — повторять её не нужно, она есть в истории карты:

@@ -19,7 +19,7 @@ Decisions worth knowing before reading the modules:
   discount; purchases (the whole receipt amount, in both modes) still count towards levels.
 """
 
-from services.ledger.accrual import accrue_purchase
+from services.ledger.accrual import accrue_purchase, ensure_receipt_within_limit
 from services.ledger.adjustments import adjust_points
 from services.ledger.bonuses import (
     add_welcome_bonus,
@@ -29,8 +29,8 @@ from services.ledger.bonuses import (
 )
 from services.ledger.invariants import InvariantViolation, check_invariants
 from services.ledger.lifecycle import activate_due_lots, expire_due_lots
-from services.ledger.otp import current_code, new_secret
-from services.ledger.redemption import ensure_within_cap, max_redeemable, redeem
+from services.ledger.otp import check_code, current_code, new_secret
+from services.ledger.redemption import ensure_within_cap, max_redeemable, posted_receipt, redeem
 from services.ledger.refunds import refund
 from services.ledger.results import (
     AccrualResult,
@@ -61,8 +61,10 @@ __all__ = [
     "add_welcome_bonus",
     "adjust_points",
     "birthday_bonus_eligible",
+    "check_code",
     "check_invariants",
     "current_code",
+    "ensure_receipt_within_limit",
     "ensure_within_cap",
     "expire_due_lots",
     "get_balance",
@@ -71,6 +73,7 @@ __all__ = [
     "grant_welcome_bonus",
     "max_redeemable",
     "new_secret",
+    "posted_receipt",
     "redeem",
     "refund",
 ]

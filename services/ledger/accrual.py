@@ -23,7 +23,7 @@ from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
 from services.engine_cache import EngineCache, engine_of
-from services.errors import IdempotencyConflict, InvalidAmount, StoreNotFound
+from services.errors import IdempotencyConflict, InvalidAmount, ReceiptTooLarge, StoreNotFound
 from services.ledger import lots
 from services.ledger.amounts import BP, accrual_units, percent_of
 from services.ledger.card_rules import ACCRUAL_STATUSES, business_today, multiplier_bp, open_card, require_accrual
@@ -76,6 +76,13 @@ def validate_receipt(*, receipt_id: str, amount_kopecks: int, paid_with_points_k
         raise InvalidAmount(field="amount_kopecks", value=amount_kopecks)
     if not 0 <= paid_with_points_kopecks <= amount_kopecks:
         raise InvalidAmount(field="redeemed_points", value=paid_with_points_kopecks)
+
+
+def ensure_receipt_within_limit(amount_kopecks: int, settings: ProgramSettings) -> None:
+    """A receipt above the program's limit is a typo (a 6-digit code typed as an amount), refused
+    with the limit named, whichever door it came through."""
+    if amount_kopecks > settings.max_receipt_kopecks:
+        raise ReceiptTooLarge(amount_kopecks=amount_kopecks, max_kopecks=settings.max_receipt_kopecks)
 
 
 # Stores are never deleted: one that existed a moment ago still does.
@@ -308,6 +315,8 @@ async def check_purchase_in(
         return CheckedPurchase(card, await stored_accrual(session, existing, now))
     if seen.receipt:
         raise IdempotencyConflict(key=request.key)
+    # After the replay: a receipt posted before the limit was lowered still answers its first result.
+    ensure_receipt_within_limit(request.amount_kopecks, settings)
     await require_store(session, request.store_id)
     require_accrual(card, business_today(settings, now))
     return CheckedPurchase(card, None)

@@ -61,8 +61,11 @@ def format_points(units: int, decimals: int = 0) -> str:
 # Typed amounts ---------------------------------------------------------------------------------
 # The one place where what a person types at a till becomes kopecks or units. Accepted: "1234",
 # "1234.50", "1234,50" (and one decimal: "12,5"). Refused: signs where none is expected, exponents,
-# "12,345" (a thousands separator or three decimals? ambiguous), zero, and absurd sizes.
-MAX_TYPED_KOPECKS = 10_000_000 * 100  # 10 million RUB per receipt: anything above is a typo
+# "12,345" (a thousands separator or three decimals? ambiguous), zero, and sizes no till sends.
+# The program's own receipt limit (the `max_receipt_rub` setting, 10 million RUB by default) is
+# lower and is checked by the ledger with the limit named; this bound is only the most that setting
+# may be raised to, like the API's.
+MAX_TYPED_KOPECKS = 1_000_000_000 * 100
 MAX_TYPED_UNITS = 10_000_000 * UNITS_PER_POINT  # 10 million points at once
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialects import changed_rows
 from db.models import Card, CodeTry
+from db.uow import UnitOfWork
 from services.errors import BadCode, CodeAlreadyUsed, TooManyCodeAttempts
 
 STEP_SECONDS = 60
@@ -72,9 +73,9 @@ def current_code(card: Card, now: datetime) -> tuple[str, int]:
     return code_for_step(card.otp_secret, step), seconds_left
 
 
-async def verify_code(session: AsyncSession, card: Card, code: str, now: datetime) -> None:
-    """Accept `code` for `card` (locked by the caller), or raise BadCode (no step in the window
-    shows it) or CodeAlreadyUsed (its step, or a later one, paid already)."""
+def _usable_step(card: Card, code: str, now: datetime) -> int:
+    """The step `code` shows, if it may pay now; else BadCode (no step in the window shows it) or
+    CodeAlreadyUsed (its step, or a later one, paid already)."""
     code = code.strip()
     current = step_of(now)
     matched: int | None = None
@@ -86,6 +87,12 @@ async def verify_code(session: AsyncSession, card: Card, code: str, now: datetim
         raise BadCode(card_id=card.id)
     if card.otp_last_step is not None and matched <= card.otp_last_step:
         raise CodeAlreadyUsed(card_id=card.id)
+    return matched
+
+
+async def verify_code(session: AsyncSession, card: Card, code: str, now: datetime) -> None:
+    """Accept `code` for `card` (locked by the caller), using its step, or raise as _usable_step."""
+    matched = _usable_step(card, code, now)
     used = await session.execute(
         update(Card)
         .where(Card.id == card.id, or_(Card.otp_last_step.is_(None), Card.otp_last_step < matched))
@@ -172,3 +179,28 @@ async def forget_tries(session: AsyncSession, tries: TillTries) -> None:
     """The till typed the right code: its wrong tries for this card are forgiven."""
     if tries.card_since is not None:
         await session.execute(delete(CodeTry).where(CodeTry.card_id == tries.card_id, CodeTry.till == tries.till))
+
+
+async def check_code(uow: UnitOfWork, *, card_id: int, code: str, now: datetime, till: str) -> None:
+    """Would `code` pass now at `till`? Without using it: the bot checks the code a cashier typed
+    before it shows the summary to confirm, so that a typo is caught at once; `verify_code` checks it
+    again, and uses it, in the transaction that spends the points, so points never move on a code
+    that expired while the summary was read. A wrong code counts against this till here too, under
+    the card's lock as in a redemption."""
+
+    async def work(session: AsyncSession) -> BadCode | None:
+        card = (await session.execute(select(Card).where(Card.id == card_id).with_for_update())).scalar_one_or_none()
+        if card is None:
+            return BadCode(card_id=card_id)
+        tries = await till_tries(session, card_id=card_id, till=till, now=now)
+        tries.ensure_may_try(now)
+        try:
+            _usable_step(card, code, now)
+        except BadCode as wrong:
+            await count_wrong(session, tries, now)  # nothing else was written: this commits the count alone
+            return wrong
+        return None
+
+    wrong = await uow.write(work)
+    if wrong is not None:
+        raise wrong

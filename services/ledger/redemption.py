@@ -18,6 +18,7 @@ from services.ledger import lots, otp
 from services.ledger.accrual import (
     Purchase,
     audit_staff_action,
+    ensure_receipt_within_limit,
     post_purchase,
     purchase_key,
     require_store,
@@ -27,7 +28,7 @@ from services.ledger.accrual import (
 from services.ledger.amounts import BP, format_percent, format_points
 from services.ledger.card_rules import business_today, open_card, require_payment
 from services.ledger.idempotency import ensure_same_request, request_hash, write_once
-from services.ledger.results import RedemptionResult
+from services.ledger.results import AccrualResult, RedemptionResult
 from services.notifications import events as notify
 from services.program import ProgramSettings, get_settings
 
@@ -51,6 +52,10 @@ def ensure_within_cap(points: int, receipt_amount_kopecks: int, settings: Progra
             points=format_points(points, settings.points_decimals),
             max_points=format_points(cap, settings.points_decimals),
             cap_percent=format_percent(settings.redemption_cap_bp),
+            # The same as numbers, so that a message can say "at most 300 points on this 1 000 RUB receipt".
+            units=points,
+            max_units=cap,
+            receipt_kopecks=receipt_amount_kopecks,
         )
 
 
@@ -71,9 +76,10 @@ async def redeem(
 ) -> RedemptionResult:
     """Spend `points` (units) on a receipt and accrue on the rest. Checks, in order: amounts, cap,
     card status, the lockout of this till (`actor`: the API key or cashier typing the code), the
-    one-time code, the balance; any refusal changes nothing, except that a wrong code is counted
-    against this till (see otp.py). `code_check` is replaceable only so tests can race many
-    redemptions on one card; production callers leave the TOTP default."""
+    one-time code, the balance, after a replay of the same receipt and the program's receipt limit;
+    any refusal changes nothing, except that a wrong code is counted against this till (see otp.py).
+    `code_check` is replaceable only so tests can race many redemptions on one card; production
+    callers leave the TOTP default."""
     validate_receipt(receipt_id=receipt_id, amount_kopecks=receipt_amount_kopecks, paid_with_points_kopecks=points)
     settings = await get_settings(uow)
     if points <= 0 or points % settings.point_quantum:
@@ -90,9 +96,10 @@ async def redeem(
         existing = await repo.operation_by_key(session, key)
         if existing is not None:
             ensure_same_request(existing, expected)
-            return await _stored(session, existing, now)
+            return await stored_redemption(session, existing, now)
         if await repo.operation_by_key(session, purchase_key(store_id, receipt_id)) is not None:
             raise IdempotencyConflict(key=key)  # the receipt was already posted without points
+        ensure_receipt_within_limit(receipt_amount_kopecks, settings)
         await require_store(session, store_id)
         require_payment(card, business_today(settings, now))
         tries = await otp.till_tries(session, card_id=card.id, till=actor, now=now)
@@ -142,7 +149,8 @@ async def redeem(
     return result
 
 
-async def _stored(session: AsyncSession, operation: Operation, at: datetime) -> RedemptionResult:
+async def stored_redemption(session: AsyncSession, operation: Operation, at: datetime) -> RedemptionResult:
+    """The result of a redemption already made (the card amounts are as of `at`)."""
     receipt = (
         await session.execute(select(Receipt).where(Receipt.redemption_operation_id == operation.id))
     ).scalar_one()
@@ -150,3 +158,19 @@ async def _stored(session: AsyncSession, operation: Operation, at: datetime) -> 
     accrual_op = await session.get(Operation, receipt.accrual_operation_id)
     assert accrual_op is not None
     return RedemptionResult(-operation.points, await stored_accrual(session, accrual_op, at), operation.id, True)
+
+
+async def posted_receipt(
+    uow: UnitOfWork, *, store_id: int, receipt_id: str, at: datetime
+) -> AccrualResult | RedemptionResult | None:
+    """What a receipt of this store was posted as (a redemption with its accrual, or an accrual), if
+    it was: a request that comes again (a redelivered Telegram update) is answered with it."""
+
+    async def work(session: AsyncSession) -> AccrualResult | RedemptionResult | None:
+        paid = await repo.operation_by_key(session, redemption_key(store_id, receipt_id))
+        if paid is not None:
+            return await stored_redemption(session, paid, at)
+        accrued = await repo.operation_by_key(session, purchase_key(store_id, receipt_id))
+        return None if accrued is None else await stored_accrual(session, accrued, at)
+
+    return await uow.read(work)

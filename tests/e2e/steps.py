@@ -20,6 +20,14 @@ async def say(
     return await client.wait_for(user, expect, timeout, after=sent)
 
 
+async def confirm(
+    client: EmulatorClient, user: User, summary: ChatMessage, expect: str, timeout: float = REPLY_TIMEOUT
+) -> ChatMessage:
+    """Press "✅ Confirm" under a till summary; return the first later message containing `expect`."""
+    await client.press(user, summary, summary.button("✅ Confirm").callback_data or "")
+    return await client.wait_for(user, expect, timeout, after=summary)
+
+
 async def register(client: EmulatorClient, user: User) -> str:
     """/start, then the contact button: returns the card number the bot announces."""
     await say(client, user, "/start", "To get your card")

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from emulator import EmulatorClient, User
 from tests.e2e.conftest import Stack, app_stack, customer, logged_errors
-from tests.e2e.steps import REPLY_TIMEOUT, open_card, receipt_of, register, say
+from tests.e2e.steps import REPLY_TIMEOUT, confirm, open_card, receipt_of, register, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -95,7 +95,9 @@ async def test_cashier_accrues_and_redeems_with_the_code_from_the_customers_card
     wrong = f"{(int(card.code) + 1) % 1_000_000:06d}"
     refused = await say(client, boris, f"/redeem {number} 30 1000 {wrong}", "code is wrong")
     assert "redeemed" not in refused.text
-    redeemed = await say(client, boris, f"/redeem {number} 30 1000 {card.code}", "30 pts redeemed")
+    summary = await say(client, boris, f"/redeem {number} 30 1000 {card.code}", "Check before redeeming")
+    assert "Receipt: tg-" in summary.text and "Paid with points: 30 points" in summary.text, summary.text
+    redeemed = await confirm(client, boris, summary, "30 pts redeemed")
     assert receipt_of(redeemed.text).startswith("tg-")
     await client.wait_for(vera, "You paid 30 points", REPLY_TIMEOUT)
 
@@ -113,7 +115,8 @@ async def test_refund_takes_back_earned_points_and_returns_spent_ones(stack: Sta
     number = await register(client, gleb)
     await say(client, boris, f"/accrue {number} 2000 R-200", "accrued for receipt R-200")
     card = await open_card(client, gleb)
-    redeemed = await say(client, boris, f"/redeem {number} 50 1000 {card.code}", "50 pts redeemed")
+    summary = await say(client, boris, f"/redeem {number} 50 1000 {card.code}", "Check before redeeming")
+    redeemed = await confirm(client, boris, summary, "50 pts redeemed")
     paid_receipt = receipt_of(redeemed.text)
 
     partial = await say(client, boris, "/refund R-200 1000", "Refund of")

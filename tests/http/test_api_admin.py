@@ -53,6 +53,11 @@ async def test_program_settings(api: Api) -> None:
     path = "/api/v1/program/settings"
     current = await (await api.call("GET", path, key=api.admin)).json()
     assert current["return_window_days"] == 14
+    assert (current["confirm_accrual_above_rub"], current["max_receipt_rub"]) == (100_000, 10_000_000)
+    await problem_of(await api.call("PATCH", path, key=api.admin, body={"max_receipt_rub": 0}), 422,
+                     "invalid_setting")
+    changed = await api.call("PATCH", path, key=api.admin, body={"confirm_accrual_above_rub": 0})
+    assert (await changed.json())["confirm_accrual_above_rub"] == 0
     changed = await api.call("PATCH", path, key=api.admin, body={"return_window_days": 0, "mode": "bonus"})
     assert (await changed.json())["return_window_days"] == 0
     assert (await (await api.call("GET", path, key=api.admin)).json())["return_window_days"] == 0

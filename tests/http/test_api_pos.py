@@ -367,3 +367,20 @@ async def test_an_unknown_card_among_concurrent_purchases_is_refused_alone(api: 
     assert [r.status for r in responses[:-1]] == [201] * 8
     await problem_of(responses[-1], 404, "card_not_found")
     assert await operations_of(api, "purchase_accrual") == 8
+
+
+async def test_a_receipt_above_the_programs_limit_is_refused_naming_it(api: Api) -> None:
+    too_large = purchase("BIG-1", amount=20_000_000_00)
+    body = await problem_of(await api.call("POST", "/api/v1/purchases", body=too_large,
+                                           headers={"Accept-Language": "ru"}), 422, "receipt_too_large")
+    assert body["params"] == {"amount_kopecks": 20_000_000_00, "max_kopecks": 10_000_000_00}, body
+    assert "10\u00a0000\u00a0000 ₽" in body["detail"], body
+    quote = {"card": CARD, "amount_kopecks": 20_000_000_00, "redeem_points": 0}
+    await problem_of(await api.call("POST", "/api/v1/purchases/quote", body=quote), 422, "receipt_too_large")
+    # The owner's limit, changed at run time through the settings.
+    changed = await api.call("PATCH", "/api/v1/program/settings", key=api.admin, body={"max_receipt_rub": 1000})
+    assert (await changed.json())["max_receipt_rub"] == 1000
+    await problem_of(await api.call("POST", "/api/v1/purchases", body=purchase("BIG-2", amount=1000_01)), 422,
+                     "receipt_too_large")
+    assert (await api.call("POST", "/api/v1/purchases", body=purchase("OK-1", amount=1000_00))).status == 201
+    assert await operations_of(api, "purchase_accrual") == 1

@@ -49,11 +49,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              CardOut, query=LookupQuery, errors=("card_not_found",)),
     Endpoint("POST", "/purchases/quote", pos.quote_purchase, "pos",
              "What a purchase would accrue, and the most points it may be paid with", QuoteOut, body=QuoteRequest,
-             errors=("card_not_found", "card_blocked", "cap_exceeded", "insufficient_points")),
+             errors=("card_not_found", "card_blocked", "cap_exceeded", "insufficient_points", "receipt_too_large")),
     Endpoint("POST", "/purchases", pos.post_purchase, "pos", "Post a purchase (accrual, and redemption with a code)",
              PurchaseOut, status=201, body=PurchaseRequest,
-             errors=("card_not_found", "card_blocked", "cap_exceeded", "insufficient_points", "bad_code",
-                     "code_already_used", "too_many_code_attempts", "idempotency_conflict"),
+             errors=("card_not_found", "card_blocked", "cap_exceeded", "insufficient_points", "receipt_too_large",
+                     "bad_code", "code_already_used", "too_many_code_attempts", "idempotency_conflict"),
              idempotent="On (store, receipt_id): the same body again returns the first response "
              "(header Idempotent-Replayed: true); another body returns 409 idempotency_conflict. "
              "`code` is not part of the comparison (it changes every minute)."),

@@ -158,6 +158,8 @@ class ProgramSettingsPatch(Request):
     points_decimals: StrictInt | None = None
     daily_adjustment_limit_points: StrictInt | None = None
     family_members_limit: StrictInt | None = None
+    confirm_accrual_above_rub: StrictInt | None = None
+    max_receipt_rub: StrictInt | None = None
     business_timezone: StrictStr | None = None
     notifications: list[StrictStr] | None = None
 
@@ -297,6 +299,9 @@ class ProgramSettingsOut(Response):
     points_decimals: int
     daily_adjustment_limit_points: int
     family_members_limit: int
+    confirm_accrual_above_rub: int = Field(description="Whole rubles: a staff accrual in the bot above this receipt "
+                                           "amount is confirmed by the cashier first (0: always).")
+    max_receipt_rub: int = Field(description="Whole rubles: a receipt above this is refused (receipt_too_large).")
     business_timezone: str
     notifications: list[str]
 

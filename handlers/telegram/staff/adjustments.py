@@ -8,9 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from db.uow import UnitOfWork
+from handlers.telegram.committed import answer_committed
 from handlers.telegram.staff.access import StaffOnly, require
 from handlers.telegram.staff.common import ANSWER, esc, pts, tokens_of
 from handlers.telegram.staff.keyboards import ask, cancel_keyboard
+from handlers.telegram.staff.refusals import refuse
 from handlers.telegram.staff.states import AdjustDialog
 from locales import Translator
 from services import staff_desk
@@ -20,13 +22,17 @@ from services.ledger import AdjustmentResult
 from services.ledger.amounts import parse_points
 from services.phones import PhonePolicy
 from services.staff import StaffView
+from services.staff_desk import TillOrigin
 
 
 def render_adjustment(result: AdjustmentResult, tr: Translator, locale: str) -> str:
     sign = "+" if result.points > 0 else ""
-    return tr.get(locale, "staff-adjust-done", points=f"{sign}{pts(result.points)}") + "\n" + tr.get(
+    text = tr.get(locale, "staff-adjust-done", points=f"{sign}{pts(result.points)}") + "\n" + tr.get(
         locale, "staff-card-after", balance=pts(result.card.balance), pending=pts(result.card.pending)
     )
+    if result.replayed:
+        text = tr.get(locale, "staff-adjust-replayed") + "\n" + text
+    return text
 
 
 def _split(tokens: list[str]) -> list[int]:
@@ -47,10 +53,12 @@ def get_router() -> Router:
 
     async def _adjust(
         message: Message, uow: UnitOfWork, clock: Clock, tr: Translator, locale: str, member: StaffView | None,
-        card_id: int, points: int, reason: str,
+        card_id: int, card: str, points: int, reason: str, origin: TillOrigin,
     ) -> None:
-        result = await staff_desk.adjust(uow, clock, by=member, card_id=card_id, points=points, reason=reason)
-        await message.answer(render_adjustment(result, tr, locale))
+        result = await staff_desk.adjust(
+            uow, clock, by=member, card_id=card_id, points=points, reason=reason, origin=origin
+        )
+        await answer_committed(message, render_adjustment(result, tr, locale), tr=tr, locale=locale, card_number=card)
 
     @router.message(Command("adjust"))
     async def adjust_command(
@@ -61,6 +69,7 @@ def get_router() -> Router:
         await state.clear()
         tokens = tokens_of(command)
         if not tokens:
+            await state.update_data(origin=message.message_id)
             await ask(message, state, AdjustDialog.card, tr, locale, "staff-ask-card")
             return
         if len(tokens) < 2:
@@ -73,7 +82,10 @@ def get_router() -> Router:
             return
         card, k = await staff_desk.find_card_in(uow, clock, tokens, phone_policy, ends)
         points = parse_points(tokens[k], signed=True)
-        await _adjust(message, uow, clock, tr, locale, member, card.id, points, " ".join(tokens[k + 1 :]))
+        await _adjust(
+            message, uow, clock, tr, locale, member, card.id, card.number, points, " ".join(tokens[k + 1 :]),
+            TillOrigin(message.chat.id, message.message_id),
+        )
 
     @router.message(AdjustDialog.card, ANSWER, StaffOnly())
     async def adjust_card(
@@ -82,7 +94,7 @@ def get_router() -> Router:
     ) -> None:
         assert message.text is not None
         card = await staff_desk.find_card(uow, clock, message.text, phone_policy)
-        await state.update_data(card_id=card.id)
+        await state.update_data(card_id=card.id, card=card.number)
         await state.set_state(AdjustDialog.points)
         await message.answer(
             tr.get(locale, "staff-ask-adjust-points", card=esc(card.number), balance=pts(card.balance)),
@@ -92,7 +104,12 @@ def get_router() -> Router:
     @router.message(AdjustDialog.points, ANSWER, StaffOnly())
     async def adjust_points(message: Message, state: FSMContext, tr: Translator, locale: str) -> None:
         assert message.text is not None
-        await state.update_data(points=parse_points(message.text, signed=True))
+        try:
+            points = parse_points(message.text, signed=True)
+        except DomainError as refusal:
+            await refuse(message, tr, locale, refusal, "staff-again-adjust-points")
+            return
+        await state.update_data(points=points)
         await ask(message, state, AdjustDialog.reason, tr, locale, "staff-ask-reason")
 
     @router.message(AdjustDialog.reason, ANSWER, StaffOnly())
@@ -102,7 +119,10 @@ def get_router() -> Router:
     ) -> None:
         assert message.text is not None
         data = await state.get_data()
-        await _adjust(message, uow, clock, tr, locale, staff, data["card_id"], data["points"], message.text)
+        origin = TillOrigin(message.chat.id, int(data.get("origin", message.message_id)))
+        await _adjust(
+            message, uow, clock, tr, locale, staff, data["card_id"], data["card"], data["points"], message.text, origin
+        )
         await state.clear()
 
     return router

@@ -22,6 +22,10 @@ class RedeemDialog(StatesGroup):
     code = State()
 
 
+class ConfirmDialog(StatesGroup):
+    pending = State()  # a summary waits for Confirm or Cancel
+
+
 class RefundDialog(StatesGroup):
     receipt = State()
     amount = State()
@@ -49,6 +53,6 @@ class InviteDialog(StatesGroup):
 
 
 ALL_DIALOGS = (
-    FindDialog, AccrueDialog, RedeemDialog, RefundDialog, AdjustDialog, CardStatusDialog, NewCustomerDialog,
-    InviteDialog,
+    FindDialog, AccrueDialog, RedeemDialog, ConfirmDialog, RefundDialog, AdjustDialog, CardStatusDialog,
+    NewCustomerDialog, InviteDialog,
 )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, Card, Operation
 from db.uow import UnitOfWork
+from locales import translator
 from services import customers, staff, stores
 from services.clock import FrozenClock
 from services.ledger import otp
@@ -38,9 +39,18 @@ class Shop:
         """Feed a message; return the texts the bot sent in answer."""
         return await self._feed(updates.text(updates.user(user_id, language=language), text))
 
-    async def press(self, user_id: int, data: str) -> list[str]:
+    async def press(self, user_id: int, data: str, *, language: str = "ru") -> list[str]:
         """Press an inline button; return sent texts and callback alerts."""
-        return await self._feed(updates.callback(updates.user(user_id), data))
+        return await self._feed(updates.callback(updates.user(user_id, language=language), data))
+
+    async def confirm(self, user_id: int, *, language: str = "ru") -> list[str]:
+        """Press Confirm under the last summary (a redemption, a large accrual)."""
+        label = translator().get(language, "staff-button-confirm")
+        return await self.press(user_id, self.buttons()[label], language=language)
+
+    async def feed(self, update: Update) -> list[str]:
+        """Feed a ready update (again, for a redelivery); return what the bot sent in answer."""
+        return await self._feed(update)
 
     async def _feed(self, update: Update) -> list[str]:
         start = len(self.harness.session.requests)

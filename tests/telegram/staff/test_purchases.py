@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from locales import money_value, points_value
 from services import cards, program
-from tests.telegram.staff.conftest import err
+from tests.telegram.staff.conftest import err, text
 from tests.telegram.staff.helpers import CASHIER, CASHIER2, CUSTOMER_CARD, Shop
 
 
@@ -39,8 +40,8 @@ async def test_accrue_takes_a_card_or_a_phone_in_any_spelling(shop: Shop) -> Non
 async def test_accrue_as_a_dialog_with_and_without_a_receipt(shop: Shop) -> None:
     assert await shop.send(CASHIER, "/accrue") == ["Номер карты или телефона клиента?".replace("телефона", "телефон")]
     assert (await shop.send(CASHIER, "+7 916 123-45-67"))[0].startswith(f"Карта {CUSTOMER_CARD}, баланс 100 б.")
-    # A bad amount is refused and the dialog waits for a good one.
-    assert await shop.send(CASHIER, "-5") == [err("invalid_amount")]
+    # A bad amount is refused, saying what to type again, and the dialog waits for a good one.
+    assert await shop.send(CASHIER, "-5") == [err("invalid_amount") + "\n" + text("staff-again-amount")]
     await shop.send(CASHIER, "1000")
     assert "stx:skip" in shop.buttons().values()
     assert (await shop.send(CASHIER, "C-9"))[0].startswith("✅ Начислено 50 б. (5%) за чек C-9")
@@ -52,7 +53,7 @@ async def test_accrue_as_a_dialog_with_and_without_a_receipt(shop: Shop) -> None
 
 
 async def test_accrue_refuses_bad_amounts_and_changes_nothing(shop: Shop) -> None:
-    for amount in ["-5", "1e9", "12,345", "0", "0,00", "99999999999", "100000000", "abc", "1.234"]:
+    for amount in ["-5", "1e9", "12,345", "0", "0,00", "9999999999999", "100000000001", "abc", "1.234"]:
         assert await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} {amount}") == [err("invalid_amount")], amount
         assert await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} {amount} R-1") == [err("invalid_amount")], amount
     spaced = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1 000")
@@ -83,7 +84,9 @@ async def test_discount_mode_answers_the_discount(shop: Shop) -> None:
 
 async def test_redeem_in_one_line(shop: Shop) -> None:
     code = await shop.code()
-    answers = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {code}")
+    summary = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {code}")
+    assert summary[0].startswith(text("staff-summary-title-redeem")) and await shop.balance() == 10000
+    answers = await shop.confirm(CASHIER)
     assert answers[0].startswith("✅ Списано 30 б.\n✅ Начислено 3 б.")
     assert await shop.balance() == 7000
     # The code was used: the same one again is refused, as used (not as wrong: nothing is locked).
@@ -100,7 +103,8 @@ async def test_wrong_codes_lock_the_cashier_who_typed_them_not_the_card(shop: Sh
     assert locked == [err("too_many_code_attempts", scope="card", minutes=10)]
     assert "10 минут" in locked[0] and "на другой кассе" in locked[0]
     # Another cashier (another till) takes the customer's right code.
-    assert (await shop.send(CASHIER2, f"/redeem {CUSTOMER_CARD} 1 100 {await shop.code()}"))[0].startswith("✅ Списано")
+    await shop.send(CASHIER2, f"/redeem {CUSTOMER_CARD} 1 100 {await shop.code()}")
+    assert (await shop.confirm(CASHIER2))[0].startswith("✅ Списано")
 
 
 async def test_redeem_as_a_dialog(shop: Shop) -> None:
@@ -108,9 +112,14 @@ async def test_redeem_as_a_dialog(shop: Shop) -> None:
     assert (await shop.send(CASHIER, "+7 916 123 45 67"))[0].startswith(f"Карта {CUSTOMER_CARD}, баланс 100 б.")
     await shop.send(CASHIER, "20")
     # Over the cap: refused at once, before the customer is asked for the code; a larger receipt fits.
-    assert await shop.send(CASHIER, "50") == [err("cap_exceeded", cap_percent="30")]
-    assert await shop.send(CASHIER, "100,00") == ["Код из карты клиента в боте (6 цифр)?"]
-    assert (await shop.send(CASHIER, await shop.code()))[0].startswith("✅ Списано 20 б.")
+    over = await shop.send(CASHIER, "50")
+    cap = err("cap_exceeded", cap_percent="30", max_units=points_value(1500), receipt_kopecks=money_value(5000))
+    assert over == [cap + "\n" + text("staff-again-receipt-amount")]
+    assert over[0].startswith("Баллами можно оплатить не больше 30% чека: не больше 15 баллов на чек 50 ₽.")
+    asked = await shop.send(CASHIER, "100,00")
+    assert asked == ["Чек на 100 ₽, списать 20 баллов. Код из карты клиента в боте (6 цифр)?"]
+    assert (await shop.send(CASHIER, await shop.code()))[0].startswith(text("staff-summary-title-redeem"))
+    assert (await shop.confirm(CASHIER))[0].startswith("✅ Списано 20 б.")
     assert await shop.balance() == 8000
 
 
@@ -118,7 +127,8 @@ async def test_redeem_refusals_change_nothing(shop: Shop) -> None:
     code = await shop.code()
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 000000") == [err("bad_code")]
     over_cap = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 31 100 {code}")
-    assert over_cap == [err("cap_exceeded", cap_percent="30")] and "30%" in over_cap[0]
+    assert over_cap == [err("cap_exceeded", cap_percent="30", max_units=points_value(3000),
+                            receipt_kopecks=money_value(10000))] and "30%" in over_cap[0]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 150 1000 {code}") == [err("insufficient_points")]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} -5 100 {code}") == [err("invalid_amount")]
     assert await shop.send(CASHIER, f"/redeem 9031112233 5 100 {code}") == [err("card_not_found")]

@@ -32,6 +32,7 @@ async def test_refund_as_a_dialog(shop: Shop) -> None:
 
 async def test_a_refund_restores_points_spent_on_the_receipt(shop: Shop) -> None:
     await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {await shop.code()}")
+    await shop.confirm(CASHIER)
     receipt = next(
         word.rstrip(".") for word in shop.harness.texts()[-1].split() if word.startswith("tg-")
     )

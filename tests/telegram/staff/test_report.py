@@ -22,7 +22,8 @@ async def _cashier_id(shop: Shop) -> int:
 
 async def _day_of_work(shop: Shop) -> None:
     await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1000 R-1")  # +50
-    await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {await shop.code()}")  # -30, +3 on 70 RUB
+    await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 {await shop.code()}")
+    await shop.confirm(CASHIER)  # -30, +3 on 70 RUB
     await shop.send(CASHIER, "/refund R-1 400")  # 400 RUB back, 20 points taken back
     await shop.send(CASHIER, "/newcustomer +79031234567 Иван")
     await shop.send(MANAGER, f"/accrue {CUSTOMER_CARD} 2000 M-1")  # +100, same store
