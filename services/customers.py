@@ -297,6 +297,40 @@ async def search_customers(
     return await uow.read(work)
 
 
+@dataclass(frozen=True)
+class CustomerMatches:
+    """What a search found: how many in all, and the ids of the first of them (internal ids, never
+    the query: a caller keeps them to page through, and a phone typed as a query is personal data)."""
+
+    total: int
+    ids: list[int]
+
+
+async def match_customers(
+    uow: UnitOfWork, query: str, *, phone_policy: PhonePolicy, limit: int
+) -> CustomerMatches:
+    """The customers search_customers finds, as ids to page through with customers_by_ids."""
+    text = query.strip()
+    if not text:
+        raise ValidationFailed(field="query")
+    match = _search_condition(text, phone_policy)
+
+    async def work(session: AsyncSession) -> CustomerMatches:
+        total, ids = await repo.search_ids(session, match, limit=limit)
+        return CustomerMatches(total=total, ids=ids)
+
+    return await uow.read(work)
+
+
+async def customers_by_ids(uow: UnitOfWork, ids: list[int], *, full_access: bool) -> list[CustomerView]:
+    """The live customers among `ids`, in their order (erased ones are left out)."""
+
+    async def work(session: AsyncSession) -> list[CustomerView]:
+        return [await customer_view(session, c, full_access=full_access) for c in await repo.live_by_ids(session, ids)]
+
+    return await uow.read(work)
+
+
 def _search_condition(text: str, phone_policy: PhonePolicy) -> ColumnElement[bool]:
     try:
         day: date | None = parse_date(text)

@@ -24,7 +24,7 @@ from db.uow import UnitOfWork
 from services import cards, customers, ledger, pos, staff
 from services.cards import CardView
 from services.clock import Clock
-from services.customers import ConflictView, CustomerPage, CustomerView
+from services.customers import ConflictView, CustomerMatches, CustomerView
 from services.errors import (
     CardNotFound,
     DomainError,
@@ -387,14 +387,23 @@ async def _card_status(uow: UnitOfWork, card_id: int) -> str | None:
     return await uow.read(work)
 
 
-async def search(
-    uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy, offset: int = 0,
-    limit: int = SEARCH_PAGE,
-) -> CustomerPage:
+# A search keeps the ids of at most this many matches to page through (the count is exact).
+SEARCH_KEPT = 500
+
+
+async def search(uow: UnitOfWork, *, by: StaffView | None, query: str, policy: PhonePolicy) -> CustomerMatches:
+    """Who a staff search finds: the count and the ids to page through (see search_page)."""
+    require(by)
+    return await customers.match_customers(uow, query, phone_policy=policy, limit=SEARCH_KEPT)
+
+
+async def search_page(
+    uow: UnitOfWork, *, by: StaffView | None, ids: list[int], offset: int, limit: int = SEARCH_PAGE
+) -> list[CustomerView]:
+    """One page of a search's ids, as this viewer may see them."""
     member = require(by)
-    return await customers.search_customers(
-        uow, query, phone_policy=policy, full_access=member.sees_personal_data, offset=max(offset, 0), limit=limit
-    )
+    page = ids[max(offset, 0) : max(offset, 0) + limit]
+    return await customers.customers_by_ids(uow, page, full_access=member.sees_personal_data)
 
 
 async def customer_card(uow: UnitOfWork, clock: Clock, *, by: StaffView | None, customer_id: int) -> CustomerCard:

@@ -191,7 +191,7 @@ async def test_an_erased_customer_is_stored_nowhere(
     uow: UnitOfWork, clock: FrozenClock, redis: Redis, product_logs: pytest.CaptureFixture[str], path: str
 ) -> None:
     base = make_harness(uow, clock)
-    storage, isolation = build_fsm(redis)
+    storage, isolation = build_fsm(redis, update_lease_seconds=120)
     harness = BotHarness(base.context, build_dispatcher(base.context, storage=storage, events_isolation=isolation),
                          base.bot)
     store = await stores.add_store(uow, clock, code="S1", name="Тверская", actor="test")

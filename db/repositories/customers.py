@@ -71,6 +71,22 @@ async def search_page(
     return total, list((await session.execute(stmt)).scalars())
 
 
+async def search_ids(session: AsyncSession, match: ColumnElement[bool], *, limit: int) -> tuple[int, list[int]]:
+    """How many live customers match, and the ids of the first `limit` of them, oldest first."""
+    live = and_(match, Customer.deleted_at.is_(None))
+    total = int((await session.execute(select(func.count()).select_from(Customer).where(live))).scalar_one())
+    ids = (await session.execute(select(Customer.id).where(live).order_by(Customer.id).limit(limit))).scalars()
+    return total, [int(i) for i in ids]
+
+
+async def live_by_ids(session: AsyncSession, ids: list[int]) -> list[Customer]:
+    """The live customers among `ids`, in the order of `ids`."""
+    rows = {c.id: c for c in (await session.execute(
+        select(Customer).where(Customer.id.in_(ids), Customer.deleted_at.is_(None))
+    )).scalars()}
+    return [rows[i] for i in ids if i in rows]
+
+
 async def primary_card(session: AsyncSession, customer_id: int) -> Card | None:
     stmt = (
         select(Card)

@@ -29,8 +29,10 @@ from services.phones import PhonePolicy
 from services.staff import StaffView
 from services.staff_desk import SEARCH_PAGE, CustomerCard
 
-# The last query, kept so that the page buttons can ask for more of it.
-QUERY_KEY = "find_query"
+# What the last search found, kept so that the page buttons can show more of it: its count and the
+# matches' internal ids, never the query (a phone typed as a query is personal data, and a staff
+# member's dialog data outlives any customer's erasure).
+MATCHES_KEY = "find_matches"
 
 
 def _result_label(customer: CustomerView) -> str:
@@ -93,26 +95,35 @@ def customer_card_keyboard(
 
 
 async def _answer_search(
-    message: Message, state: FSMContext, query: str, offset: int, uow: UnitOfWork, tr: Translator, locale: str,
+    message: Message, state: FSMContext, query: str, uow: UnitOfWork, tr: Translator, locale: str,
     member: StaffView | None, phone_policy: PhonePolicy,
 ) -> None:
-    page = await staff_desk.search(uow, by=member, query=query, policy=phone_policy, offset=offset)
-    if not page.total:
+    found = await staff_desk.search(uow, by=member, query=query, policy=phone_policy)
+    if not found.total:
         await message.answer(tr.get(locale, "staff-find-none", query=esc(query)))
         return
-    await state.update_data({QUERY_KEY: query})
-    buttons = [button(_result_label(c), OpenCustomer(customer_id=c.id)) for c in page.items]
+    await state.update_data({MATCHES_KEY: {"total": found.total, "ids": found.ids}})
+    await _answer_page(message, found.total, found.ids, 0, uow, tr, locale, member)
+
+
+async def _answer_page(
+    message: Message, total: int, ids: list[int], offset: int, uow: UnitOfWork, tr: Translator, locale: str,
+    member: StaffView | None,
+) -> None:
+    items = await staff_desk.search_page(uow, by=member, ids=ids, offset=offset)
+    buttons = [button(_result_label(c), OpenCustomer(customer_id=c.id)) for c in items]
+    shown = min(offset + SEARCH_PAGE, len(ids))
     paging = []
-    if page.offset > 0:
-        paging.append(button(tr.get(locale, "staff-find-previous"), FindPage(offset=page.offset - SEARCH_PAGE)))
-    if page.offset + len(page.items) < page.total:
-        paging.append(button(tr.get(locale, "staff-find-next"), FindPage(offset=page.offset + len(page.items))))
+    if offset > 0:
+        paging.append(button(tr.get(locale, "staff-find-previous"), FindPage(offset=max(offset - SEARCH_PAGE, 0))))
+    if shown < len(ids):
+        paging.append(button(tr.get(locale, "staff-find-next"), FindPage(offset=shown)))
     keyboard = column(*buttons)
     if paging:
         keyboard.inline_keyboard.append(paging)
     text = tr.get(
-        locale, "staff-find-found", count=page.total, paged="no" if len(page.items) == page.total else "yes",
-        first=page.offset + 1, last=page.offset + len(page.items),
+        locale, "staff-find-found", count=total, paged="no" if shown - offset == total else "yes",
+        first=offset + 1, last=shown,
     )
     await message.answer(text, reply_markup=keyboard)
 
@@ -129,7 +140,7 @@ def get_router() -> Router:
         member = require(staff)
         await state.clear()
         if command.args and command.args.strip():
-            await _answer_search(message, state, command.args.strip(), 0, uow, tr, locale, member, phone_policy)
+            await _answer_search(message, state, command.args.strip(), uow, tr, locale, member, phone_policy)
             return
         await ask(message, state, FindDialog.query, tr, locale, "staff-ask-query")
 
@@ -140,21 +151,19 @@ def get_router() -> Router:
     ) -> None:
         assert message.text is not None
         await state.clear()
-        await _answer_search(message, state, message.text.strip(), 0, uow, tr, locale, staff, phone_policy)
+        await _answer_search(message, state, message.text.strip(), uow, tr, locale, staff, phone_policy)
 
     @router.callback_query(FindPage.filter(), StaffOnly())
     async def another_page(
         query: CallbackQuery, callback_data: FindPage, state: FSMContext, uow: UnitOfWork, tr: Translator,
-        locale: str, phone_policy: PhonePolicy, staff: StaffView | None = None,
+        locale: str, staff: StaffView | None = None,
     ) -> None:
-        last = (await state.get_data()).get(QUERY_KEY)
-        if not isinstance(last, str) or not isinstance(query.message, Message):
+        last = (await state.get_data()).get(MATCHES_KEY)
+        if not isinstance(last, dict) or not isinstance(query.message, Message):
             await query.answer(tr.get(locale, "staff-find-stale"), show_alert=True)
             return
         await query.answer()
-        await _answer_search(
-            query.message, state, last, callback_data.offset, uow, tr, locale, staff, phone_policy
-        )
+        await _answer_page(query.message, last["total"], last["ids"], callback_data.offset, uow, tr, locale, staff)
 
     @router.callback_query(OpenCustomer.filter())
     async def open_customer(
