@@ -183,7 +183,8 @@ async def test_a_killed_sender_leaves_unknown_only_the_message_in_flight(databas
                 if second.process.returncode is not None:
                     raise second.failure(f"exited with code {second.process.returncode}")
                 if time.monotonic() > deadline:
-                    raise second.failure(f"the queue did not drain; statuses {Counter((await _statuses(uow)).values())}")
+                    left = Counter((await _statuses(uow)).values())
+                    raise second.failure(f"the queue did not drain; statuses {left}")
                 await asyncio.sleep(0.2)
             # The stalled request: the emulator completes it after the stall, though nobody waits.
             in_flight = next(q for q in queued if q.chat_id == stalled.id)
