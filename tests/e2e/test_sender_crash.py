@@ -39,14 +39,14 @@ from tests.e2e.steps import REPLY_TIMEOUT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 
-CHATS = 120
+CHATS = 80
 PER_CHAT = 3
 FIRST_USER = 610_000
 STALLED = 30  # the chat whose first request is in flight at the kill: about the 31st message sent
 STALL_SECONDS = 6.0  # under the notifier's 20 s request timeout: the sender waits it out
 OWNER = 300_003
 LEASE_SECONDS = 3  # short, so the test need not wait 10 s for the dead sender's claims
-DRAIN_TIMEOUT = 90.0  # liveness only: 360 messages at 25/s take about 15 s
+DRAIN_TIMEOUT = 90.0  # liveness only: 240 messages at 25/s take about 10 s
 UNKNOWN = re.compile(r"(?:Delivery unknown \(not retried\)|Доставка неизвестна \(не повторяется\)): (\d+)")
 
 
