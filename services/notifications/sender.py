@@ -150,6 +150,11 @@ class OutboxSender:
     lease_clock: Clock = field(default_factory=SystemClock)
     _owner: str = ""  # this drain's claim token
     _renew_at: datetime | None = None
+    # The row Telegram has just accepted, and when, not yet recorded as `sent`: recorded in the
+    # transaction that marks the next row `sending` when that one goes at once (one transaction per
+    # message instead of two), else before anything else the sender does. Until then it is the one
+    # row `sending`, as it was while its request was made.
+    _answered: tuple[Claimed, datetime] | None = None
 
     async def stop(self) -> None:
         """Finish the message in flight, put the other claimed rows back, and wait for that."""
@@ -193,6 +198,7 @@ class OutboxSender:
                 # drain whose last chats have nothing more due ends without waiting.
                 if len(queue) <= limit // 2 and (now >= claim_after or (not queue and taken)):
                     wanted = limit - len(queue)
+                    await self._record_answer()
                     result = await self._claim(report, wanted, exclude={r.customer_id for r in queue})
                     queue.extend(result.claimed)
                     taken = result.taken
@@ -208,8 +214,10 @@ class OutboxSender:
                         claim_after = min(max(soonest, now), now + CLAIM_RETRY_SECONDS)
                 if now - broadcasts_at >= BROADCASTS_EVERY_SECONDS:
                     broadcasts_at = now
+                    await self._record_answer()
                     await self._finish_broadcasts()
                 if not queue:
+                    await self._record_answer()
                     await self.limiter.sleep(max(claim_after - now, 0.0))
                     continue
                 # The first row whose chat may be written to now; otherwise wait for the soonest.
@@ -218,6 +226,7 @@ class OutboxSender:
                     wake = min(self.limiter.chat_ready_at(r.chat_id) for r in queue)
                     if len(queue) <= limit // 2:
                         wake = min(wake, claim_after)
+                    await self._record_answer()
                     await self.limiter.sleep(max(wake - now, 0.0))
                     continue
                 queue.remove(row)
@@ -232,6 +241,7 @@ class OutboxSender:
                     continue
                 await self._send_one(row, report)
         finally:
+            await self._record_answer()
             if queue:
                 await self._release([r.id for r in queue])
 
@@ -244,6 +254,7 @@ class OutboxSender:
         marking: asyncio.Future[bool] | None = None
         try:
             while (wait := self.limiter.ready_at(row.chat_id) - self.limiter.monotonic()) > MARK_AHEAD_SECONDS:
+                await self._record_answer()
                 await self.limiter.sleep(min(wait - MARK_AHEAD_SECONDS, step))
                 await self._maintain(report, only_when_due=True)
             marking = asyncio.ensure_future(self._start(row))
@@ -289,7 +300,7 @@ class OutboxSender:
             report.unknown += 1
             raise
         else:
-            await self._resolve(row, "sent", None)
+            self._answered = (row, self.clock.now())
             report.sent += 1
 
     # -- the database side ------------------------------------------------------------------
@@ -305,6 +316,7 @@ class OutboxSender:
         now = self.lease_clock.now()
         if only_when_due and self._renew_at is not None and now < self._renew_at:
             return
+        await self._record_answer()
         self._renew_at = now + self.lease / 3
         lapsed = and_(
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
@@ -337,12 +349,21 @@ class OutboxSender:
         report.returned += returned
         report.recovered += recovered
 
+    async def _record_answer(self) -> None:
+        if self._answered is not None:
+            row, at = self._answered
+            await self._resolve(row, "sent", None, at=at)
+            self._answered = None
+
     async def _start(self, row: Claimed) -> bool:
-        """Mark `row` as being sent, right before its request; False when the claim is no longer
-        ours (it lapsed and another sender took it)."""
+        """Mark `row` as being sent, right before its request, and record the answer to the one
+        before; False when the claim is no longer ours (it lapsed and another sender took it)."""
         until = self.lease_clock.now() + self.lease
+        answered = self._answered
 
         async def work(session: AsyncSession) -> bool:
+            if answered is not None:
+                await session.execute(self._resolution(answered[0], "sent", None, answered[1]))
             result = await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -355,11 +376,15 @@ class OutboxSender:
             return changed_rows(result) == 1
 
         try:
-            return await asyncio.shield(self.uow.write(work))
+            started = await asyncio.shield(self.uow.write(work))
         except BaseException:
             # Whether or not it was marked, its request was never made: back to the queue.
             await self._release([row.id])
+            await self._record_answer()
             raise
+        if self._answered is answered:
+            self._answered = None
+        return started
 
     async def _claim(self, report: DeliveryReport, wanted: int, *, exclude: set[int]) -> _ClaimResult:
         """Claim up to `wanted` due rows, the oldest of each customer not in `exclude` and not
@@ -470,15 +495,18 @@ class OutboxSender:
             about_name = html.escape(_name(subject))
         return _Decision(chat_id=customer.telegram_id, locale=customer.language or "ru", about_name=about_name)
 
-    async def _resolve(self, row: Claimed, status: str, error: str | None) -> None:
-        now = self.clock.now()
+    def _resolution(self, row: Claimed, status: str, error: str | None, at: datetime) -> Any:
+        return (
+            update(OutboxMessage)
+            .where(self._mine([row.id]))
+            .values(status=status, last_error=error, sent_at=at if status == "sent" else None)
+        )
+
+    async def _resolve(self, row: Claimed, status: str, error: str | None, *, at: datetime | None = None) -> None:
+        statement = self._resolution(row, status, error, at or self.clock.now())
 
         async def work(session: AsyncSession) -> None:
-            await session.execute(
-                update(OutboxMessage)
-                .where(self._mine([row.id]))
-                .values(status=status, last_error=error, sent_at=now if status == "sent" else None)
-            )
+            await session.execute(statement)
 
         # Shielded: once Telegram has answered, a cancellation must not lose the record of it.
         await asyncio.shield(self.uow.write(work))
