@@ -1,8 +1,10 @@
 """The outbox sender: claims due rows, checks at send time that the recipient still wants and can
 get the message, renders it in their language, sends it within Telegram's limits and records
 the outcome. Exactly once: a row is claimed (`claimed`, with this drain's owner token and a lease)
-some time before its request, marked `sending` right before the request, and resolved after it; a
-request whose fate is unknown (timeout, crash) ends as `unknown` and is never repeated blindly.
+some time before its request, marked `sending` right before the request, and resolved after it (a
+`sent` together with the next row's mark, when that one goes at once); a request whose fate is
+unknown (timeout, crash) ends as `unknown` and is never repeated blindly. At any moment at most one
+row is `sending`: the one whose request is being made, or whose answer is not yet recorded.
 
 Every change to a claimed row is conditional on the owner token, so a row is only ever sent by the
 holder of its claim: a sender that was slow past its lease and lost the row to another one finds
