@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=5, ge=0, le=1000)
     # Outbox sender: messages per second overall (Telegram allows about 30; the rest is for replies).
     notify_rate_per_second: int = Field(default=25, ge=1, le=30)
+    # How long a sender's claim on queued messages lasts unless renewed (it renews every third of
+    # it): after a crash, what it had claimed but not begun to send goes back to the queue this late.
+    outbox_claim_lease_seconds: float = Field(default=10.0, ge=1.0, le=600.0)
 
     @field_validator("bot_token", "webhook_secret", mode="before")
     @classmethod

@@ -43,7 +43,9 @@ OPERATION_KINDS = (
     "discount_purchase",
 )
 LINK_SEMANTICS = ("card_owner", "contact_person", "legal_representative", "relative")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
+# `claimed`: taken by a sender (claim_owner) until claimed_until, no request made yet: a lapsed
+# claim goes back to `pending`. `sending`: its request is being made: if its sender dies, `unknown`.
+OUTBOX_STATUSES = ("pending", "claimed", "sending", "sent", "failed", "unknown", "skipped")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -427,7 +429,9 @@ class Broadcast(Base):
 
 class OutboxMessage(Base):
     """Every message to a customer. The UNIQUE (customer, kind, occasion) key makes a producer's
-    retry, a restart or a second instance unable to queue the same message twice."""
+    retry, a restart or a second instance unable to queue the same message twice. A sender's claim
+    (`claimed`, then `sending`) names its owner and lasts until `claimed_until` unless renewed
+    (services/notifications/sender.py)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -451,6 +455,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_owner: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

@@ -38,7 +38,9 @@ def build_scheduler(context: AppContext, notifier: Notifier) -> AsyncIOScheduler
 
     async def deliver(sender: OutboxSender) -> None:
         report = await sender.drain()
-        if report is not None and (report.sent or report.failed or report.unknown or report.recovered):
+        if report is not None and (
+            report.sent or report.failed or report.unknown or report.recovered or report.returned
+        ):
             log.info("deliver: %s", report.summary())
 
     scheduler.add_job(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.context import AppContext
@@ -50,6 +50,7 @@ def make_sender(context: AppContext, notifier: Notifier, clock: Clock | None = N
         notifier=notifier,
         texts=context.translator,
         limiter=Limiter(context.settings.notify_rate_per_second),
+        lease=timedelta(seconds=context.settings.outbox_claim_lease_seconds),
     )
 
 

@@ -182,7 +182,7 @@ class BroadcastProgress:
     blocked: int
     failed: int  # failed or unknown
     skipped: int
-    waiting: int  # pending or sending
+    waiting: int  # pending, claimed or sending
     status: str
     admin_locale: str = "ru"
 
@@ -229,7 +229,8 @@ async def finish_completed(uow: UnitOfWork, clock: Clock) -> list[BroadcastProgr
     async def work(session: AsyncSession) -> list[BroadcastProgress]:
         waiting = exists(
             select(OutboxMessage.id).where(
-                OutboxMessage.broadcast_id == Broadcast.id, OutboxMessage.status.in_(("pending", "sending"))
+                OutboxMessage.broadcast_id == Broadcast.id,
+                OutboxMessage.status.in_(("pending", "claimed", "sending")),
             )
         )
         done = (

@@ -9,7 +9,7 @@ from db.models import OutboxMessage
 from db.uow import UnitOfWork
 
 # Statuses that still need the sender's attention.
-WAITING = ("pending", "sending", "unknown")
+WAITING = ("pending", "claimed", "sending", "unknown")
 
 
 async def outbox_depth(uow: UnitOfWork) -> dict[str, int]:

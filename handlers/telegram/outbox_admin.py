@@ -1,5 +1,6 @@
-"""/outbox for admins: how many messages wait, went out, were skipped, failed, or have an unknown
-fate (a timeout: never retried blindly), and the progress of the latest broadcasts."""
+"""/outbox for admins: how many messages wait, are taken by the sender, went out, were skipped, failed,
+or have an unknown fate (a timeout, or a sender that died mid-request: never retried blindly), and
+the progress of the latest broadcasts."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ notify-about = <i>About { $name }:</i>
 outbox-title = <b>Outbox</b>
 outbox-counts =
     Waiting: { $pending }
+    Taken by the sender: { $claimed }
     Sending now: { $sending }
     Sent: { $sent }
     Skipped (opted out, blocked, deleted): { $skipped }

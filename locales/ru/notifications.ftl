@@ -15,6 +15,7 @@ notify-about = <i>О клиенте { $name }:</i>
 outbox-title = <b>Очередь сообщений</b>
 outbox-counts =
     Ждут отправки: { $pending }
+    Взяты отправителем: { $claimed }
     Отправляются: { $sending }
     Отправлено: { $sent }
     Пропущено (отписка, блокировка, удаление): { $skipped }

@@ -1,11 +1,19 @@
 """The outbox sender: claims due rows, checks at send time that the recipient still wants and can
 get the message, renders it in their language, sends it within Telegram's limits and records
-the outcome. Exactly once: a row is claimed (`sending`) before the request and resolved after it;
-a request whose fate is unknown (timeout, crash) ends as `unknown` and is never repeated blindly.
+the outcome. Exactly once: a row is claimed (`claimed`, with this drain's owner token and a lease)
+some time before its request, marked `sending` right before the request, and resolved after it (a
+`sent` together with the next row's mark, when that one goes at once); a request whose fate is
+unknown (timeout, crash) ends as `unknown` and is never repeated blindly. At any moment at most one
+row is `sending`: the one whose request is being made, or whose answer is not yet recorded.
 
-After a crash, rows left `sending` by the dead sender become `unknown` when the next sender starts
-(at most the rows it had claimed: `rate`, about one second of messages): the price of never
-sending twice."""
+Every change to a claimed row is conditional on the owner token, so a row is only ever sent by the
+holder of its claim: a sender that was slow past its lease and lost the row to another one finds
+its UPDATE to `sending` matching nothing, and does not send. The lease is renewed every third of
+it while the drain runs.
+
+After a crash, what the dead sender had claimed but not begun to send goes back to the queue when
+its lease lapses; only the row whose request had started (the sender makes one request at a time)
+becomes `unknown`, the price of never sending twice."""
 
 from __future__ import annotations
 
@@ -16,14 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialects import changed_rows
 from db.models import Broadcast, Customer, OutboxMessage
 from db.uow import UnitOfWork
 from services import broadcasts
-from services.clock import Clock
+from services.clock import Clock, SystemClock
 from services.notifications.kinds import BROADCAST, MARKETING, OPTOUT_SWITCH
 from services.notifications.leadership import sender_lock
 from services.notifications.limits import Limiter
@@ -43,6 +51,16 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
+# Requests the sender has in flight at once: it awaits each before the next. This is what bounds
+# the rows a crash can leave `unknown`.
+CONCURRENCY = 1
+
+# Rows a drain holds under its owner token. `unknown` is among them because another sender may
+# declare a row of ours `unknown` once its lease lapsed mid-request; Telegram's later answer (sent,
+# or not delivered) is still ours to record.
+_HELD = ("claimed", "sending", "unknown")
+_INTERRUPTED = "interrupted: the sender stopped during the request"
+
 
 @dataclass
 class DeliveryReport:
@@ -53,11 +71,13 @@ class DeliveryReport:
     unknown: int = 0
     retried: int = 0
     recovered: int = 0  # rows a dead sender left in flight, now `unknown`
+    returned: int = 0  # rows a dead sender had claimed but not begun to send, back in the queue
 
     def summary(self) -> str:
         return (
             f"sent {self.sent}, skipped {self.skipped}, blocked {self.blocked}, failed {self.failed}, "
-            f"unknown {self.unknown}, retried {self.retried}, recovered as unknown {self.recovered}"
+            f"unknown {self.unknown}, retried {self.retried}, recovered as unknown {self.recovered}, "
+            f"claims returned {self.returned}"
         )
 
 
@@ -82,10 +102,11 @@ def _name(customer: Customer) -> str:
     return " ".join(part for part in (customer.name, customer.surname) if part) or "—"
 
 
-# The sender keeps at most one second's worth of messages claimed (`sending`) at a time and tops
+# The sender keeps at most one second's worth of messages claimed (`claimed`) at a time and tops
 # that up as it sends, rather than claiming a batch and waiting for its slowest chat. A claim takes
 # the oldest due message of each chat that has nothing claimed and was not written to within the
-# per-chat interval, so the chats of one second are ready to take a message at once and the global
+# per-chat interval (nor a message claimed by another sender, so that a chat's messages keep their
+# order after a crash), so the chats of one second are ready to take a message at once and the global
 # rate is the only wait. It reads the due rows oldest first in pages of CLAIM_PAGE_FACTOR x wanted
 # rows, each page leaving out the customers seen so far (a customer with a thousand queued messages
 # costs one row, not a page), for at most CLAIM_PAGES pages.
@@ -94,6 +115,10 @@ CLAIM_PAGES = 8
 # After a claim found fewer due messages than it wanted, the next one waits this long at most (or
 # until a chat's interval ends, if sooner): nothing new is due before then except by chance.
 CLAIM_RETRY_SECONDS = 0.25
+# How long before the limiter lets a message go its row is marked `sending`: about the wait between
+# two messages at the full rate, which the UPDATE then overlaps. A crash within it leaves `unknown`
+# a message whose request was about to be made (still one row at most).
+MARK_AHEAD_SECONDS = 0.05
 # How often a running drain looks at the broadcasts it delivers (progress, final counts).
 BROADCASTS_EVERY_SECONDS = 1.0
 
@@ -120,6 +145,18 @@ class OutboxSender:
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
     # customer id -> when their chat may be written to again (monotonic), for chats sent to lately
     _cooling: dict[int, float] = field(default_factory=dict)
+    # How long a claim lasts unless renewed (renewed every third of it while the drain runs).
+    lease: timedelta = timedelta(seconds=10)
+    # Leases are told by the wall clock, never by `clock`: `jobs run deliver --today D` sends with a
+    # clock standing on day D, by which a lease would lapse at once or last for days.
+    lease_clock: Clock = field(default_factory=SystemClock)
+    _owner: str = ""  # this drain's claim token
+    _renew_at: datetime | None = None
+    # The row Telegram has just accepted, and when, not yet recorded as `sent`: recorded in the
+    # transaction that marks the next row `sending` when that one goes at once (one transaction per
+    # message instead of two), else before anything else the sender does. Until then it is the one
+    # row `sending`, as it was while its request was made.
+    _answered: tuple[Claimed, datetime] | None = None
 
     async def stop(self) -> None:
         """Finish the message in flight, put the other claimed rows back, and wait for that."""
@@ -136,7 +173,11 @@ class OutboxSender:
         async with self._busy, sender_lock(self.uow, wait=wait) as leader:
             if not leader:
                 return None
-            report = DeliveryReport(recovered=await self._recover())
+            # A token per drain, not per sender: rows a failed release left behind under an old
+            # token lapse and are taken over like a dead sender's.
+            self._owner = self.lease_clock.token(12)
+            report = DeliveryReport()
+            await self._maintain(report)
             self._blocked = set()
             await self._deliver(report)
             await self._finish_broadcasts()
@@ -152,12 +193,14 @@ class OutboxSender:
         broadcasts_at = float("-inf")
         try:
             while not self._stopping:
+                await self._maintain(report, only_when_due=True)
                 now = self.limiter.monotonic()
                 self._forget_cooled(now)
                 # An emptied queue after a claim that found rows looks again at once, so that a
                 # drain whose last chats have nothing more due ends without waiting.
                 if len(queue) <= limit // 2 and (now >= claim_after or (not queue and taken)):
                     wanted = limit - len(queue)
+                    await self._record_answer()
                     result = await self._claim(report, wanted, exclude={r.customer_id for r in queue})
                     queue.extend(result.claimed)
                     taken = result.taken
@@ -173,8 +216,10 @@ class OutboxSender:
                         claim_after = min(max(soonest, now), now + CLAIM_RETRY_SECONDS)
                 if now - broadcasts_at >= BROADCASTS_EVERY_SECONDS:
                     broadcasts_at = now
+                    await self._record_answer()
                     await self._finish_broadcasts()
                 if not queue:
+                    await self._record_answer()
                     await self.limiter.sleep(max(claim_after - now, 0.0))
                     continue
                 # The first row whose chat may be written to now; otherwise wait for the soonest.
@@ -183,6 +228,7 @@ class OutboxSender:
                     wake = min(self.limiter.chat_ready_at(r.chat_id) for r in queue)
                     if len(queue) <= limit // 2:
                         wake = min(wake, claim_after)
+                    await self._record_answer()
                     await self.limiter.sleep(max(wake - now, 0.0))
                     continue
                 queue.remove(row)
@@ -190,12 +236,37 @@ class OutboxSender:
                     await self._resolve(row, "skipped", "unreachable")
                     report.skipped += 1
                     continue
-                await self.limiter.acquire(row.chat_id)
+                started = await self._acquire_and_start(row, report)
                 self._cooling[row.customer_id] = self.limiter.chat_ready_at(row.chat_id)
+                if not started:
+                    log.warning("outbox: message %s was taken over by another sender; not sending it", row.id)
+                    continue
                 await self._send_one(row, report)
         finally:
+            await self._record_answer()
             if queue:
                 await self._release([r.id for r in queue])
+
+    async def _acquire_and_start(self, row: Claimed, report: DeliveryReport) -> bool:
+        """Wait for the limiter, and mark `row` as being sent (`_start`) during the last
+        MARK_AHEAD_SECONDS of that wait, so that the mark's UPDATE adds nothing to the time
+        between two messages (made after the wait, it did, on a busy machine). Longer waits (a
+        429's pause may outlast a lease) go in steps that renew the claims between them."""
+        step = self.lease.total_seconds() / 3
+        marking: asyncio.Future[bool] | None = None
+        try:
+            while (wait := self.limiter.ready_at(row.chat_id) - self.limiter.monotonic()) > MARK_AHEAD_SECONDS:
+                await self._record_answer()
+                await self.limiter.sleep(min(wait - MARK_AHEAD_SECONDS, step))
+                await self._maintain(report, only_when_due=True)
+            marking = asyncio.ensure_future(self._start(row))
+            await self.limiter.acquire(row.chat_id)
+        except BaseException:
+            # Stopped before the request: the row, marked meanwhile or not, was never sent.
+            if marking is None or await asyncio.shield(marking):
+                await self._release([row.id])
+            raise
+        return await marking
 
     def _forget_cooled(self, now: float) -> None:
         if any(ready <= now for ready in self._cooling.values()):
@@ -231,34 +302,114 @@ class OutboxSender:
             report.unknown += 1
             raise
         else:
-            await self._resolve(row, "sent", None)
+            self._answered = (row, self.clock.now())
             report.sent += 1
 
     # -- the database side ------------------------------------------------------------------
-    async def _recover(self) -> int:
-        async def work(session: AsyncSession) -> int:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == "sending")
-                .values(status="unknown", last_error="interrupted: the sender stopped during the request")
-            )
-            return changed_rows(result)
+    def _mine(self, ids: list[int]) -> ColumnElement[bool]:
+        return and_(
+            OutboxMessage.id.in_(ids), OutboxMessage.claim_owner == self._owner, OutboxMessage.status.in_(_HELD)
+        )
 
-        recovered = await self.uow.write(work)
+    async def _maintain(self, report: DeliveryReport, *, only_when_due: bool = False) -> None:
+        """Every third of a lease: renew this drain's claims, and take over the lapsed claims of
+        others. `claimed` ones go back to the queue (no request was made for them); `sending` ones
+        become `unknown` (the request may have reached Telegram: never sent again)."""
+        now = self.lease_clock.now()
+        if only_when_due and self._renew_at is not None and now < self._renew_at:
+            return
+        await self._record_answer()
+        self._renew_at = now + self.lease / 3
+        lapsed = and_(
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            or_(OutboxMessage.claim_owner.is_(None), OutboxMessage.claim_owner != self._owner),
+        )
+
+        async def work(session: AsyncSession) -> tuple[int, int]:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "claimed", OutboxMessage.claim_owner == self._owner)
+                .values(claimed_until=now + self.lease)
+            )
+            back = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "claimed", lapsed)
+                .values(status="pending", claim_owner=None, claimed_until=None)
+            )
+            lost = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", lapsed)
+                .values(status="unknown", last_error=_INTERRUPTED)
+            )
+            return changed_rows(back), changed_rows(lost)
+
+        returned, recovered = await self.uow.write(work)
+        if returned:
+            log.warning("outbox: %s messages claimed by a stopped sender are back in the queue", returned)
         if recovered:
             log.warning("outbox: %s messages left in flight by a stopped sender are now 'unknown'", recovered)
-        return recovered
+        report.returned += returned
+        report.recovered += recovered
+
+    async def _record_answer(self) -> None:
+        if self._answered is not None:
+            row, at = self._answered
+            await self._resolve(row, "sent", None, at=at)
+            self._answered = None
+
+    async def _start(self, row: Claimed) -> bool:
+        """Mark `row` as being sent, right before its request, and record the answer to the one
+        before; False when the claim is no longer ours (it lapsed and another sender took it)."""
+        until = self.lease_clock.now() + self.lease
+        answered = self._answered
+
+        async def work(session: AsyncSession) -> bool:
+            if answered is not None:
+                await session.execute(self._resolution(answered[0], "sent", None, answered[1]))
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.claim_owner == self._owner,
+                    OutboxMessage.status == "claimed",
+                )
+                .values(status="sending", attempts=OutboxMessage.attempts + 1, claimed_until=until)
+            )
+            return changed_rows(result) == 1
+
+        try:
+            started = await asyncio.shield(self.uow.write(work))
+        except BaseException:
+            # Whether or not it was marked, its request was never made: back to the queue.
+            await self._release([row.id])
+            await self._record_answer()
+            raise
+        if self._answered is answered:
+            self._answered = None
+        return started
 
     async def _claim(self, report: DeliveryReport, wanted: int, *, exclude: set[int]) -> _ClaimResult:
         """Claim up to `wanted` due rows, the oldest of each customer not in `exclude` and not
         cooling (written to within the per-chat interval)."""
         now = self.clock.now()
-        left_out = exclude | set(self._cooling)
+        until = self.lease_clock.now() + self.lease
 
         async def work(session: AsyncSession) -> _ClaimResult:
+            held = await session.execute(
+                select(OutboxMessage.customer_id, OutboxMessage.claim_owner).where(
+                    OutboxMessage.status.in_(("claimed", "sending"))
+                )
+            )
+            foreign = False
+            left_out = exclude | set(self._cooling)
+            for customer_id, owner in held:
+                left_out.add(int(customer_id))
+                foreign = foreign or owner != self._owner
             rows = await self._oldest_per_customer(session, now, wanted, left_out)
-            others_due = False
-            if len(rows) < wanted and left_out:
+            # Another sender's claims come back to the queue when their lease lapses (or that
+            # sender sends them): worth waiting for, as for the chats left out.
+            others_due = foreign
+            if len(rows) < wanted and left_out and not others_due:
                 others_due = await _any_due(session, now, left_out)
             if not rows:
                 return _ClaimResult([], 0, others_due)
@@ -276,14 +427,14 @@ class OutboxSender:
                 if decision.skip is not None or decision.chat_id is None:
                     row.status, row.last_error = "skipped", decision.skip
                     continue
-                row.status = "sending"
-                row.attempts += 1
+                row.status, row.claim_owner, row.claimed_until = "claimed", self._owner, until
                 # The chat stays in memory (Claimed): a stored Telegram id would outlive an erasure.
                 if row.kind == BROADCAST:
                     text = texts.get(row.broadcast_id or 0, "")
                 else:
                     text = render(self.texts, decision.locale, row.kind, row.payload, about_name=decision.about_name)
-                claimed.append(Claimed(row.id, row.customer_id, decision.chat_id, text, row.attempts))
+                # attempts counts requests: _start adds this one to the row.
+                claimed.append(Claimed(row.id, row.customer_id, decision.chat_id, text, row.attempts + 1))
             await session.flush()
             return _ClaimResult(claimed, len(rows), others_due)
 
@@ -346,15 +497,18 @@ class OutboxSender:
             about_name = html.escape(_name(subject))
         return _Decision(chat_id=customer.telegram_id, locale=customer.language or "ru", about_name=about_name)
 
-    async def _resolve(self, row: Claimed, status: str, error: str | None) -> None:
-        now = self.clock.now()
+    def _resolution(self, row: Claimed, status: str, error: str | None, at: datetime) -> Any:
+        return (
+            update(OutboxMessage)
+            .where(self._mine([row.id]))
+            .values(status=status, last_error=error, sent_at=at if status == "sent" else None)
+        )
+
+    async def _resolve(self, row: Claimed, status: str, error: str | None, *, at: datetime | None = None) -> None:
+        statement = self._resolution(row, status, error, at or self.clock.now())
 
         async def work(session: AsyncSession) -> None:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(status=status, last_error=error, sent_at=now if status == "sent" else None)
-            )
+            await session.execute(statement)
 
         # Shielded: once Telegram has answered, a cancellation must not lose the record of it.
         await asyncio.shield(self.uow.write(work))
@@ -367,7 +521,7 @@ class OutboxSender:
         async def work(session: AsyncSession) -> int:
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
+                .where(self._mine([row.id]))
                 .values(status="failed", last_error="blocked", sent_at=None)
             )
             await session.execute(update(Customer).where(Customer.id == row.customer_id).values(unreachable=True))
@@ -386,16 +540,12 @@ class OutboxSender:
 
     async def _release(self, ids: list[int], *, delay: timedelta | None = None) -> None:
         """Put claimed rows back; they were not sent (or Telegram said they were not)."""
-        values: dict[str, Any] = {"status": "pending"}
+        values: dict[str, Any] = {"status": "pending", "claim_owner": None, "claimed_until": None}
         if delay is not None:
             values["not_before"] = self.clock.now() + delay
 
         async def work(session: AsyncSession) -> None:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
-                .values(**values)
-            )
+            await session.execute(update(OutboxMessage).where(self._mine(ids)).values(**values))
 
         await asyncio.shield(self.uow.write(work))
 

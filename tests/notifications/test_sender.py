@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import SendMessage
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, OutboxMessage
 from db.uow import UnitOfWork
+from locales import translator
 from services import customers
 from services.clock import FrozenClock
+from services.notifications.limits import Limiter
 from services.notifications.outbox import enqueue
+from services.notifications.sender import OutboxSender
 from services.notifications.stats import outbox_counts
 from tests.notifications.helpers import (
     VirtualTime,
@@ -179,6 +183,134 @@ async def test_rows_a_dead_sender_left_in_flight_become_unknown(uow: UnitOfWork,
     assert report is not None and report.recovered == 1 and report.sent == 0
     assert bot.session.sent(SendMessage) == []  # type: ignore[attr-defined]
     assert (await outbox_counts(uow))["unknown"] == 1
+
+
+async def _hand_to(uow: UnitOfWork, ids: list[int], status: str, owner: str, until: datetime | None) -> None:
+    async def work(session: AsyncSession) -> None:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            .values(status=status, claim_owner=owner, claimed_until=until)
+        )
+
+    await uow.write(work)
+
+
+async def test_a_dead_senders_claims_go_back_to_the_queue_when_the_lease_lapses(
+    uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    people = [await make_person(uow, clock) for _ in range(4)]
+    for person in people:
+        await queue(uow, clock, person.customer_id)
+    ids = [m.id for m in await outbox(uow)]
+    wall = FrozenClock()
+    lease = timedelta(seconds=10)
+    # A sender that died holding four rows: three claimed, one with its request under way.
+    await _hand_to(uow, ids[:3], "claimed", "dead", wall.now() + lease)
+    await _hand_to(uow, ids[3:], "sending", "dead", wall.now() + lease)
+    bot = recording_bot()
+    sender = make_sender(uow, clock, bot, time=VirtualTime())
+    sender.lease, sender.lease_clock = lease, wall
+    draining = asyncio.create_task(sender.drain())
+    await asyncio.sleep(0.3)  # the drain goes round on virtual time, waiting for the lease
+    assert not draining.done()
+    assert bot.session.sent(SendMessage) == []  # type: ignore[attr-defined]
+    wall.advance(lease)
+    report = await asyncio.wait_for(draining, 10)
+    assert report is not None and (report.returned, report.recovered, report.sent) == (3, 1, 3)
+    sent = sent_texts(bot.session)  # type: ignore[arg-type]
+    assert sorted(chat for chat, _ in sent) == sorted(p.telegram_id or 0 for p in people[:3])
+    assert [m.status for m in await outbox(uow)] == ["sent", "sent", "sent", "unknown"]
+    assert (await outbox_counts(uow))["unknown"] == 1
+
+
+class TakenOverMidRequest:
+    """A notifier during whose first request the sender's lease lapses and another sender takes
+    over: the rows still claimed are the other sender's (for an hour), the one being sent becomes
+    `unknown`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.sent: list[int] = []
+
+    async def send(self, chat_id: int, text: str) -> None:
+        if not self.sent:
+            until = datetime.now(UTC) + timedelta(hours=1)
+
+            async def take_over(session: AsyncSession) -> None:
+                claimed = OutboxMessage.status == "claimed"
+                await session.execute(
+                    update(OutboxMessage).where(claimed).values(claim_owner="other", claimed_until=until)
+                )
+                sending = OutboxMessage.status == "sending"
+                await session.execute(update(OutboxMessage).where(sending).values(status="unknown"))
+
+            await self.uow.write(take_over)
+        self.sent.append(chat_id)
+
+
+async def test_a_sender_that_lost_its_claims_sends_none_of_them(uow: UnitOfWork, clock: FrozenClock) -> None:
+    people = [await make_person(uow, clock) for _ in range(5)]
+    for person in people:
+        await queue(uow, clock, person.customer_id)
+    notifier = TakenOverMidRequest(uow)
+    vt = VirtualTime()
+    sender = OutboxSender(uow=uow, clock=clock, notifier=notifier, texts=translator(),
+                          limiter=Limiter(25, monotonic=vt.monotonic, sleep=vt.sleep))
+    draining = asyncio.create_task(sender.drain())
+    await asyncio.sleep(0.3)  # it tries its four other rows, finds them taken, waits for the other sender
+    assert not draining.done()
+    rows = await outbox(uow)
+    assert [(m.status, m.claim_owner) for m in rows[1:]] == [("claimed", "other")] * 4
+
+    async def the_other_sends_them(session: AsyncSession) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.claim_owner == "other").values(status="sent"))
+
+    await uow.write(the_other_sends_them)
+    report = await asyncio.wait_for(draining, 10)
+    assert report is not None and report.sent == 1
+    assert notifier.sent == [people[0].telegram_id]
+    # Telegram's answer to the request under way is still recorded: sent, not `unknown`.
+    assert (await outbox(uow))[0].status == "sent"
+
+
+@dataclass
+class LeaseWatch(VirtualTime):
+    """Virtual time that also drives the lease clock, and notes after every sleep whether any
+    claimed row's lease has lapsed."""
+
+    uow: UnitOfWork | None = None
+    wall: FrozenClock = field(default_factory=FrozenClock)
+    lapsed: list[float] = field(default_factory=list)
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        self.wall.advance(timedelta(seconds=seconds))
+        assert self.uow is not None
+
+        async def earliest(session: AsyncSession) -> datetime | None:
+            found = await session.execute(
+                select(func.min(OutboxMessage.claimed_until)).where(OutboxMessage.status == "claimed")
+            )
+            return found.scalar_one()
+
+        until = await self.uow.read(earliest)
+        if until is not None and until <= self.wall.now():
+            self.lapsed.append(self.now)
+
+
+async def test_claims_are_renewed_through_a_pause_longer_than_the_lease(uow: UnitOfWork, clock: FrozenClock) -> None:
+    people = [await make_person(uow, clock) for _ in range(3)]
+    for person in people:
+        await queue(uow, clock, person.customer_id)
+    vt = LeaseWatch(uow=uow)
+    bot, session = timed_bot(vt.monotonic)
+    session.fail_next(SendMessage, TelegramRetryAfter(SEND, "Too Many Requests", retry_after=30))
+    sender = make_sender(uow, clock, bot, time=vt)
+    sender.lease, sender.lease_clock = timedelta(seconds=3), vt.wall
+    report = await sender.drain()
+    assert report is not None and (report.sent, report.retried) == (3, 1)
+    assert vt.now - session.sends[0][0] >= 30  # the pause lasted ten leases
+    assert vt.lapsed == []
 
 
 async def test_limits_hold_for_a_burst_on_virtual_time(uow: UnitOfWork, clock: FrozenClock) -> None:

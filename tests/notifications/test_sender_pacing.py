@@ -13,7 +13,7 @@ from locales import translator
 from services.clock import FrozenClock
 from services.notifications.limits import Limiter
 from services.notifications.outbox import enqueue
-from services.notifications.sender import OutboxSender
+from services.notifications.sender import CONCURRENCY, OutboxSender
 from tests.notifications.helpers import (
     VirtualTime,
     assert_within_limits,
@@ -38,31 +38,36 @@ async def queue_for(uow: UnitOfWork, clock: FrozenClock, customer_id: int, count
 
 
 class SpyNotifier:
-    """Notes, for each send, the virtual time, the chat and the ids of the rows `sending` to it."""
+    """Notes, for each send, the virtual time, the chat, the ids of the rows held (claimed or being
+    sent) for that chat, and how many rows are held and being sent overall."""
 
     def __init__(self, uow: UnitOfWork, vt: VirtualTime) -> None:
         self.uow, self.vt = uow, vt
         self.sends: list[tuple[float, int]] = []
         self.claimed: dict[int, list[list[int]]] = {}
+        self.held: list[int] = []
         self.in_flight: list[int] = []
 
     async def send(self, chat_id: int, text: str) -> None:
         self.sends.append((self.vt.monotonic(), chat_id))
 
-        async def look(session: AsyncSession) -> tuple[list[int], int]:
+        async def look(session: AsyncSession) -> tuple[list[int], int, int]:
+            held = OutboxMessage.status.in_(("claimed", "sending"))
             mine = await session.execute(
                 select(OutboxMessage.id)
                 .join(Customer, Customer.id == OutboxMessage.customer_id)
-                .where(OutboxMessage.status == "sending", Customer.telegram_id == chat_id)
+                .where(held, Customer.telegram_id == chat_id)
             )
-            total = await session.execute(
+            total = await session.execute(select(func.count()).select_from(OutboxMessage).where(held))
+            sending = await session.execute(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending")
             )
-            return [int(i) for i in mine.scalars()], int(total.scalar_one())
+            return [int(i) for i in mine.scalars()], int(total.scalar_one()), int(sending.scalar_one())
 
-        mine, total = await self.uow.read(look)
+        mine, total, sending = await self.uow.read(look)
         self.claimed.setdefault(chat_id, []).append(mine)
-        self.in_flight.append(total)
+        self.held.append(total)
+        self.in_flight.append(sending)
 
 
 def spy_sender(uow: UnitOfWork, clock: FrozenClock, rate: int) -> tuple[OutboxSender, SpyNotifier, VirtualTime]:
@@ -97,8 +102,10 @@ async def test_chats_with_several_messages_each_keep_the_global_rate_busy(
         claimed = spy.claimed[person.telegram_id or 0]
         assert all(len(ids) == 1 for ids in claimed), claimed
         assert [ids[0] for ids in claimed] == sorted(m.id for m in rows if m.customer_id == person.customer_id)
-    # At most one second's worth claimed at any moment: what a crash could leave `unknown`.
-    assert max(spy.in_flight) <= rate
+    # At most one second's worth claimed at any moment, and of it only the row whose request is
+    # being made is `sending`: all a crash could leave `unknown`.
+    assert max(spy.held) <= rate
+    assert set(spy.in_flight) == {CONCURRENCY}
 
 
 async def test_a_long_backlog_of_one_chat_does_not_hide_the_chats_queued_after_it(

@@ -3,7 +3,7 @@
 Counters in flight are dropped; they last ten minutes anyway.
 
 Revision ID: 0009
-Revises: 0006_erasable_references
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import db.types
 
 revision: str = "0009"
-down_revision: str | None = "0006_erasable_references"
+down_revision: str | None = "0008"
 branch_labels = None
 depends_on = None
 
