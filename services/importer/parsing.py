@@ -180,9 +180,11 @@ def _descs(region: str) -> tuple[re.Pattern[str] | None, _Pattern | None, list[_
             return None
         return frozenset(getattr(desc, "possible_length", None) or ()), re.compile(pattern)
 
+    # Mobile first: validity is "some type matches", and nearly every number of a client base is a
+    # mobile (the other nine patterns were tried, and failed, before it for every row).
     types = (
-        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip, metadata.personal_number,
-        metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line, metadata.mobile,
+        metadata.mobile, metadata.fixed_line, metadata.premium_rate, metadata.toll_free, metadata.shared_cost,
+        metadata.voip, metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
     )
     leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
     return leading, compiled(metadata.general_desc), [p for p in map(compiled, types) if p is not None]
