@@ -11,7 +11,7 @@ import traceback
 from bench.harness import Outcome, Skipped, print_table
 
 # Module names under bench/, in the order of the list.
-BENCHMARKS = ["dispatch", "pos", "outbox", "scans", "import_customers"]
+BENCHMARKS = ["dispatch", "pos", "outbox", "scans", "import_customers", "import_memory"]
 
 
 async def main(quick: bool, only: list[str] | None) -> None:

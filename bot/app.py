@@ -14,14 +14,12 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 from bot.conversations import FsmConversations
 from bot.metrics import UpdateMetricsMiddleware
 from bot.redis import RedisReplayGuard, RedisTokenBucket, build_fsm, create_redis
 from bot.retry import RetryAfterMiddleware
 from bot.settings import Settings
-from db.engine import create_engine
-from db.uow import UnitOfWork
 from handlers.http import setup_routes
 from handlers.http.api.auth import signature_window
 from handlers.http.api.ratelimit import MemoryTokenBucket
@@ -33,24 +31,10 @@ from handlers.telegram.inline_filters import run_filters_inline
 from handlers.telegram.middlewares import CommandEndsDialog, IdentityMiddleware
 from handlers.telegram.reachability import ReachableAgainMiddleware
 from handlers.telegram.throttling import ThrottlingMiddleware
-from locales import translator
-from services.clock import Clock, SystemClock
-from services.phones import PhonePolicy
+from services.clock import Clock
 
 # The local emulator accepts any well-formed token; this one can never be a real bot's.
 SANDBOX_TOKEN = "1000000001:SANDBOX-local-emulator-token"
-
-
-def build_context(settings: Settings, *, clock: Clock | None = None) -> tuple[AsyncEngine, AppContext]:
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    context = AppContext(
-        settings=settings,
-        uow=UnitOfWork(engine),
-        clock=clock or SystemClock(),
-        translator=translator(),
-        phone_policy=PhonePolicy(settings.default_region, tuple(settings.allowed_regions)),
-    )
-    return engine, context
 
 
 def bot_api_base(settings: Settings) -> str:

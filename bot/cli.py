@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import date
 from typing import Any
 
-from bot.app import build_context
-from bot.context import AppContext
+from bot.context import AppContext, build_context
 from bot.logging import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from db import migrate

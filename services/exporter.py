@@ -5,11 +5,13 @@ comma. Deleted customers are left out entirely (their personal data is gone anyw
 Per customer: the card column holds a legacy card's number when they have one, else the primary
 card's number (the phone: importing it back recognises it as the phone card); the balance and the
 orders sum are those of the primary card; a family member without a card of their own gets empty
-amounts. Marketing consent is written to both mailing columns (we keep one consent, not two)."""
+amounts. Marketing consent is written to both mailing columns (we keep one consent, not two).
+
+Cells that a spreadsheet would take for a formula (`=...`, and the E.164 phones' `+7...`) are
+written with a quote in front (services/spreadsheet.py); the import takes it off again."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from services import audit
 from services.clock import Clock
 from services.importer.columns import RUSSIAN
 from services.program import load_settings
+from services.spreadsheet import safe_writer
 
 _CHUNK = 5000
 _SEX = {"male": "Мужской", "female": "Женский"}
@@ -62,7 +65,7 @@ async def export_customers(
     count = 0
     last_id = 0
     with path.open("w", encoding=encoding, errors="replace", newline="") as out:
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer = safe_writer(out, delimiter=";")
         writer.writerow(RUSSIAN)
         while True:
 

@@ -29,6 +29,11 @@ import-reason-bad_amount = wrong amount in { $column }: "{ $value }"
 import-reason-bad_date = wrong date in { $column }: "{ $value }" (DD.MM.YYYY or DD-MM-YYYY)
 import-reason-owner_row_failed = the card owner's row was not written
 import-reason-database = the database refused the row: { $detail }
+import-reason-unclosed_quote = a quote opened on this line is not closed on it or within { $lines ->
+    [one] { $lines } line
+   *[other] { $lines } lines
+}
+import-reason-record_too_long = the line is longer than { $limit } KiB
 import-note-extra_phone_dropped = invalid extra phone, not kept
 import-note-email_dropped = invalid email, not kept
 import-note-legacy_card_not_digits = the discount card number is not digits, no card made

@@ -29,6 +29,11 @@ import-reason-bad_amount = неверная сумма в поле { $column }: 
 import-reason-bad_date = неверная дата в поле { $column }: «{ $value }» (нужно ДД.ММ.ГГГГ или ДД-ММ-ГГГГ)
 import-reason-owner_row_failed = строка владельца карты не записалась
 import-reason-database = база данных отклонила строку: { $detail }
+import-reason-unclosed_quote = кавычка, открытая в этой строке, не закрыта ни в ней, ни в пределах { $lines ->
+    [one] { $lines } строки
+   *[other] { $lines } строк
+}
+import-reason-record_too_long = строка длиннее { $limit } КиБ
 import-note-extra_phone_dropped = доп. телефон неверный, не сохранён
 import-note-email_dropped = email неверный, не сохранён
 import-note-legacy_card_not_digits = номер дисконтной карты не из цифр, карта не создана

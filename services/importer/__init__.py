@@ -1,15 +1,21 @@
-"""Importing an existing client base (issue 8): `import_customers` reads the file, decides every
-row's outcome for the whole file first (`rules`), then writes in batches (`writer`) and reports
-(`report`). Re-importing the same file changes nothing: each customer carries `import_key`, a hash
-of the row's identity, and rows whose key exists are skipped."""
+"""Importing an existing client base (issue 8): `import_customers` reads the file twice, as a
+stream: a first pass counts what the rules need to know of the whole file (`rules.take_census`),
+the second reads READ_CHUNK rows at a time, decides their outcomes in file order (`rules.Decider`),
+writes them in batches (`writer`) and reports them (`report`) once they are written. Memory holds a
+few chunks and the census's few dozen bytes a row, whatever the size of the file. Re-importing the
+same file changes nothing: each customer carries `import_key`, a hash of the row's identity, and
+rows whose key exists are skipped."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Container
+from collections import deque
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
+from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +28,10 @@ from db.models import Card, Customer
 from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
-from services.importer.parsing import Record, RowError, parse_record
-from services.importer.reading import DEFAULT_MAX_BYTES, read_table
-from services.importer.report import ImportReport, default_report_path, skipped_row
-from services.importer.rules import CREATING, ERROR, Decision, ExistingCard, FileCard, decide
+from services.importer.parsing import Record, RowError, parse_record, row_error
+from services.importer.reading import DEFAULT_MAX_BYTES, BadRecord, Table, read_table
+from services.importer.report import ImportReport, ReportWriter, default_report_path, tally
+from services.importer.rules import CREATING, ERROR, Census, Decider, Decision, ExistingCard, take_census
 from services.importer.writer import OwnerMissing, WriteContext, Written, copy_batch, merge, write_batch
 from services.levels import ladder
 from services.links import link_type_by_code
@@ -34,6 +40,7 @@ from services.program import load_settings
 from services.stores import get_store
 
 BATCH = 1000
+READ_CHUNK = 10_000  # rows read, looked up in the database and decided at a time
 _LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
 _PG_LOOKUP_CHUNK = 50_000  # PostgreSQL: one array parameter per look-up (`= ANY($1)`)
 
@@ -162,7 +169,7 @@ class _Superseded(Exception):
 class _Flight:
     """A batch being written with COPY, while the next one is being written too."""
 
-    start: int  # index of its first row in the rows to create
+    number: int  # the batch's place in the file's batches
     batch: list[Decision]
     cards: asyncio.Future[dict[str, tuple[int, int]]]  # its cards, once their ids are drawn
     committed: asyncio.Future[bool]
@@ -174,10 +181,10 @@ class _Flight:
 
 
 def _take_off(
-    uow: UnitOfWork, start: int, batch: list[Decision], ctx: WriteContext, total: Written, previous: _Flight | None
+    uow: UnitOfWork, number: int, batch: list[Decision], ctx: WriteContext, total: Written, previous: _Flight | None
 ) -> _Flight:
     loop = asyncio.get_running_loop()
-    flight = _Flight(start, batch, loop.create_future(), loop.create_future())
+    flight = _Flight(number, batch, loop.create_future(), loop.create_future())
 
     def planned(cards: dict[str, tuple[int, int]]) -> None:
         flight.latest = cards
@@ -218,52 +225,141 @@ def _take_off(
     return flight
 
 
-async def _write_copying(
-    uow: UnitOfWork, creating: list[Decision], batch_size: int, ctx: WriteContext, total: Written,
-    owners: Container[str], progress: Progress | None,
-) -> None:
-    """PostgreSQL: the batches in file order, each one transaction as in `_write`, with the next
-    batch already being planned and copied (on a second connection) while one is in the database.
-    Commits stay in order; when a batch is refused, the one after it is abandoned and written again
-    after the refused one has been dealt with, exactly as if they had been written one by one."""
-    flights: list[_Flight] = []
-    position = 0
-    while position < len(creating) or flights:
-        while len(flights) < 2 and position < len(creating):
-            batch = creating[position : position + batch_size]
-            flights.append(_take_off(uow, position, batch, ctx, total, flights[-1] if flights else None))
-            position += len(batch)
-        head = flights.pop(0)
+class _Writer:
+    """The rows to create, written in batches of `batch_size` in file order, each batch one
+    transaction as in `_write`. `landed` counts the rows dealt with (written, or refused and
+    reported) so far: they land in file order."""
+
+    analyze_every = _ANALYZE_EVERY
+
+    def __init__(
+        self, uow: UnitOfWork, ctx: WriteContext, batch_size: int, owners: Container[str], progress: Progress | None
+    ) -> None:
+        self.uow, self.ctx, self.batch_size, self.owners, self.progress = uow, ctx, batch_size, owners, progress
+        self.total = Written()
+        self.landed = 0
+        self._pending: list[Decision] = []
+        self._batches = 0
+
+    async def add(self, creating: list[Decision]) -> None:
+        self._pending.extend(creating)
+        while len(self._pending) >= self.batch_size:
+            batch = self._pending[: self.batch_size]
+            del self._pending[: self.batch_size]
+            await self._cut(batch)
+
+    async def finish(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            await self._cut(batch)
+        await self._drain()
+
+    async def _cut(self, batch: list[Decision]) -> None:
+        number = self._batches
+        self._batches += 1
+        await self._send(number, batch)
+
+    async def _send(self, number: int, batch: list[Decision]) -> None:
+        """SQLite (and single rows): one batch after the other."""
+        await _write(self.uow, batch, self.ctx, self.total, self.owners, split_on_error=True)
+        await self._done(number, batch)
+
+    async def _drain(self) -> None:
+        return None
+
+    async def _done(self, number: int, batch: list[Decision]) -> None:
+        self.landed += len(batch)
+        if number in _ANALYZE_AFTER_BATCHES or number % self.analyze_every == 0:
+            await _refresh_statistics(self.uow)
+        if self.progress:
+            self.progress(len(batch))
+
+
+class _CopyingWriter(_Writer):
+    """PostgreSQL: each batch written with COPY, the next one already being planned and copied (on
+    a second connection) while one is in the database. Commits stay in order; when a batch is
+    refused, the one after it is abandoned and written again after the refused one has been dealt
+    with, exactly as if they had been written one by one."""
+
+    analyze_every = _ANALYZE_EVERY_COPYING
+
+    def __init__(
+        self, uow: UnitOfWork, ctx: WriteContext, batch_size: int, owners: Container[str], progress: Progress | None
+    ) -> None:
+        super().__init__(uow, ctx, batch_size, owners, progress)
+        self._flights: deque[_Flight] = deque()
+        self._waiting: deque[tuple[int, list[Decision]]] = deque()  # batches to take off, in order
+
+    async def _send(self, number: int, batch: list[Decision]) -> None:
+        self._waiting.append((number, batch))
+        await self._fly(until_room=True)
+
+    async def _drain(self) -> None:
+        await self._fly(until_room=False)
+
+    async def _fly(self, *, until_room: bool) -> None:
+        """Keep two batches in flight; land the oldest until there is room for the next batch
+        (`until_room`) or until everything has landed."""
+        while True:
+            while len(self._flights) < 2 and self._waiting:
+                number, batch = self._waiting.popleft()
+                previous = self._flights[-1] if self._flights else None
+                self._flights.append(_take_off(self.uow, number, batch, self.ctx, self.total, previous))
+            if not self._flights or (until_room and len(self._flights) < 2):
+                return
+            await self._land()
+
+    async def _land(self) -> None:
+        head = self._flights.popleft()
         assert head.task is not None
         try:
             delta = await head.task
         except BaseException as exc:
             # What follows was planned on this batch: let it give up (then start again after it).
-            for other in flights:
+            others = list(self._flights)
+            self._flights.clear()
+            for other in others:
                 assert other.task is not None
                 if not isinstance(exc, Exception):  # cancelled: so is the rest
                     other.task.cancel()
                     continue
                 with contextlib.suppress(Exception):
                     await other.task
-            flights.clear()
             if not isinstance(exc, (IntegrityError, DBAPIError, OwnerMissing, _Superseded)):
                 raise
+            again = [(other.number, other.batch) for other in others]
             if isinstance(exc, _Superseded) or head.stale:
-                position = head.start  # planned on what the previous batch did not commit: again, afresh
-                continue
+                # Planned on what the previous batch did not commit: again, afresh.
+                self._waiting.extendleft(reversed([(head.number, head.batch), *again]))
+                return
             if len(head.batch) > 1:
-                await _refused(uow, head.batch, ctx, total, owners, exc, split=True)
+                await _refused(self.uow, head.batch, self.ctx, self.total, self.owners, exc, split=True)
             else:  # a single row: INSERT it, so that a refusal names it as before
-                await _write(uow, head.batch, ctx, total, owners, split_on_error=False)
-            position = head.start + len(head.batch)
+                await _write(self.uow, head.batch, self.ctx, self.total, self.owners, split_on_error=False)
+            self._waiting.extendleft(reversed(again))
         else:
-            merge(total, delta, owners)
-        number = head.start // batch_size
-        if number in _ANALYZE_AFTER_BATCHES or number % _ANALYZE_EVERY_COPYING == 0:
-            await _refresh_statistics(uow)
-        if progress:
-            progress(len(head.batch))
+            merge(self.total, delta, self.owners)
+        await self._done(head.number, head.batch)
+
+
+class _Shared:
+    """The numbers of this file's cards that later rows may join as family: those the census saw
+    more than once. Only these are remembered after their batch is written."""
+
+    def __init__(self, census: Census) -> None:
+        self._census = census
+
+    def __contains__(self, number: object) -> bool:
+        return isinstance(number, str) and self._census.is_shared(number)
+
+
+def _parsed(table: Table, policy: PhonePolicy, today: date) -> Iterator[Record | RowError]:
+    width = len(table.header)
+    for row in table.rows():
+        if isinstance(row, BadRecord):
+            yield row_error(row.line, row.reason, row.args, row.cells, table.columns)
+        else:
+            yield parse_record(row[0], row[1], table.columns, width, policy=policy, today=today)
 
 
 async def import_customers(
@@ -283,57 +379,65 @@ async def import_customers(
 ) -> ImportReport:
     """Import a client-base CSV. Refuses unreadable files as a whole (DomainError) before writing;
     never aborts on a bad row. `progress(n)` is called with the number of rows just handled (twice
-    per row: once read, once written). The skipped-rows CSV is written when `render` is given."""
+    per row: once read, once written or decided not to be). The skipped-rows CSV is written, as the
+    rows are, when `render` is given."""
     started = time.monotonic()
     table = read_table(path, max_bytes=max_bytes)
     report = ImportReport(str(path), table.encoding, table.delimiter, dry_run)
     ctx = await _context(uow, clock, store_code, actor)
-    width = len(table.header)
     today = clock.now().astimezone(ctx.tz).date()
-    items: list[Record | RowError] = []
-    for line, cells in table.rows():
-        items.append(parse_record(line, cells, table.columns, width, policy=policy, today=today))
-        if progress and len(items) % 500 == 0:
-            progress(500)
-    if progress:
-        progress(len(items) % 500)
-    del table  # the file's text: a few hundred MB for a million rows, not needed any more
-    known = await _known(uow, items)
-    decisions = decide(items, existing_cards=known.cards, existing_keys=known.keys)
-    report.rows = len(decisions)
+    census = take_census(table, policy)
+    decider = Decider(census)
+    owners = _Shared(census)
+    writer: _Writer | None = None
+    if not dry_run:
+        copying = uow.is_postgres and batch_size > 1
+        writer = (_CopyingWriter if copying else _Writer)(uow, ctx, batch_size, owners, progress)
+    target = report_path or default_report_path(path)
+    csv = ReportWriter(target, render) if render is not None else None
+    # Decided chunks wait here until their rows are written (a refused row's outcome changes), and
+    # are then counted and listed in file order: (decisions, rows to create up to their last one,
+    # rows not written).
+    held: deque[tuple[list[Decision], int, int]] = deque()
+    created = 0
 
-    total = Written()
-    creating = [d for d in decisions if d.outcome in CREATING]
-    # The numbers of this file's cards that later rows join as family: the only ones to remember.
-    owners = {d.owner.number for d in creating if isinstance(d.owner, FileCard)}
-    if not dry_run and uow.is_postgres and batch_size > 1:
-        await _write_copying(uow, creating, batch_size, ctx, total, owners, progress)
-    elif not dry_run:
-        for number, start in enumerate(range(0, len(creating), batch_size)):
-            batch = creating[start : start + batch_size]
-            await _write(uow, batch, ctx, total, owners, split_on_error=True)
-            if number in _ANALYZE_AFTER_BATCHES or number % _ANALYZE_EVERY == 0:
-                await _refresh_statistics(uow)
+    def release() -> None:
+        while held and (writer is None or held[0][1] <= writer.landed):
+            decisions, _, unwritten = held.popleft()
+            tally(report, decisions, csv)
             if progress:
-                progress(len(batch))
-    if progress:
-        progress(len(decisions) - len(creating))
+                progress(unwritten)
 
-    for decision in decisions:
-        report.counts[decision.outcome] += 1
-        row = skipped_row(decision)
-        if row is not None:
-            report.skipped.append(row)
-            report.not_carried_kopecks += row.balance_kopecks
-    report.customers, report.cards, report.legacy_cards = total.customers, total.cards, total.legacy_cards
-    report.links, report.opening_units = total.links, total.opening_units
-    report.rounded_off_units = total.rounded_off_units
-    if render is not None:
-        from services.importer.report import write_csv
-
-        target = report_path or default_report_path(path)
-        write_csv(report, target, render)
+    try:
+        rows = _parsed(table, policy, today)
+        while items := list(islice(rows, READ_CHUNK)):
+            if progress:
+                progress(len(items))
+            known = await _known(uow, items)
+            decisions = decider.decide(items, existing_cards=known.cards, existing_keys=known.keys)
+            del items, known  # before the next chunk is read: one chunk in memory, not two
+            report.rows += len(decisions)
+            creating = [d for d in decisions if d.outcome in CREATING]
+            created += len(creating)
+            held.append((decisions, created, len(decisions) - (len(creating) if writer is not None else 0)))
+            del decisions
+            if writer is not None:
+                await writer.add(creating)
+            del creating
+            release()
+        if writer is not None:
+            await writer.finish()
+        release()
+    finally:
+        if csv is not None:
+            csv.close()
+    if csv is not None:
         report.report_path = str(target)
+    if writer is not None:
+        total = writer.total
+        report.customers, report.cards, report.legacy_cards = total.customers, total.cards, total.legacy_cards
+        report.links, report.opening_units = total.links, total.opening_units
+        report.rounded_off_units = total.rounded_off_units
     report.seconds = time.monotonic() - started
     if not dry_run:
         await uow.write(lambda session: _audit_summary(session, clock, report, actor))

@@ -1,18 +1,22 @@
 """What an import tells its operator: counts by outcome, and a CSV of every client who did not get
-a card of their own (or was not imported) with the reason."""
+a card of their own (or was not imported) with the reason. The CSV is written as the import goes
+(`ReportWriter`), so that the report of a big file is never held in memory; `ImportReport.skipped`
+keeps the first SKIPPED_KEPT of its rows for the caller."""
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from services.importer.parsing import Record, RowError
 from services.importer.rules import ALREADY, CARD, OUTCOMES, Decision
+from services.spreadsheet import safe_writer
 
 Render = Callable[[str, dict[str, object]], str]
+SKIPPED_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ class ImportReport:
     opening_units: int = 0
     rounded_off_units: int = 0
     not_carried_kopecks: int = 0
-    skipped: list[SkippedRow] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)  # the first SKIPPED_KEPT
+    skipped_total: int = 0
     report_path: str | None = None
     seconds: float = 0.0
 
@@ -76,21 +81,45 @@ def default_report_path(source: Path) -> Path:
     return source.with_name(f"{source.stem}.import-report.csv")
 
 
-def write_csv(report: ImportReport, path: Path, render: Render) -> None:
-    """UTF-8 with a BOM and `;`, so that Excel opens it with Cyrillic intact."""
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow([render(f"import-col-{c}", {}) for c in (
+class ReportWriter:
+    """The skipped clients' CSV: UTF-8 with a BOM and `;`, so that Excel opens it with Cyrillic
+    intact; every cell spreadsheet-safe (it echoes the file's cells, refused ones included)."""
+
+    def __init__(self, path: Path, render: Render) -> None:
+        self._render = render
+        self._out: TextIO = path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = safe_writer(self._out, delimiter=";")
+        self._writer.writerow([render(f"import-col-{c}", {}) for c in (
             "line", "outcome", "reason", "surname", "name", "phone", "balance", "notes",
         )])
-        for row in report.skipped:
-            reason = render(f"import-reason-{row.reason}", row.reason_args) if row.reason else ""
-            notes = ", ".join(render(f"import-note-{n}", {}) for n in row.notes)
-            balance = f"{row.balance_kopecks // 100},{row.balance_kopecks % 100:02d}" if row.balance_kopecks else ""
-            writer.writerow([
-                row.line, render(f"import-outcome-{row.outcome}", {}), reason, row.surname, row.name, row.phone,
-                balance, notes,
-            ])
+
+    def add(self, row: SkippedRow) -> None:
+        render = self._render
+        reason = render(f"import-reason-{row.reason}", row.reason_args) if row.reason else ""
+        notes = ", ".join(render(f"import-note-{n}", {}) for n in row.notes)
+        balance = f"{row.balance_kopecks // 100},{row.balance_kopecks % 100:02d}" if row.balance_kopecks else ""
+        self._writer.writerow([
+            row.line, render(f"import-outcome-{row.outcome}", {}), reason, row.surname, row.name, row.phone,
+            balance, notes,
+        ])
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def tally(report: ImportReport, decisions: list[Decision], csv: ReportWriter | None) -> None:
+    """Count a batch of final decisions into the report, and list its skipped clients."""
+    for decision in decisions:
+        report.counts[decision.outcome] += 1
+        row = skipped_row(decision)
+        if row is None:
+            continue
+        report.skipped_total += 1
+        report.not_carried_kopecks += row.balance_kopecks
+        if len(report.skipped) < SKIPPED_KEPT:
+            report.skipped.append(row)
+        if csv is not None:
+            csv.add(row)
 
 
 def summary_lines(report: ImportReport, render: Render) -> list[str]:

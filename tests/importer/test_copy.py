@@ -4,8 +4,6 @@ batch included. And the parsing shortcuts must read every value as the general p
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 from datetime import date
@@ -25,7 +23,6 @@ from db.uow import UnitOfWork
 from services import customers
 from services.clock import FrozenClock
 from services.importer import import_customers, parsing
-from services.importer.reading import Table, _first_line
 from services.ledger import check_invariants
 from services.phones import PhonePolicy
 from tests.conftest import POSTGRES_ONLY, _reset_postgres
@@ -229,26 +226,6 @@ def test_amounts_read_as_decimal_reads_them() -> None:
         except parsing.RowProblem:
             ours = "bad"
         assert ours == _amount_by_decimal(value), value
-
-
-def test_lines_are_cut_as_io_stringio_cuts_them() -> None:
-    rng = random.Random(13)
-    pieces = ["a", "b;c", '"', '"x\r\ny"', "\r", "\n", "\r\n", ";", " ", "\x0b", "\u2028", "\x85", "д", '""']
-    for _ in range(3000):
-        text_ = "".join(rng.choice(pieces) for _ in range(rng.randrange(30)))
-        expected = []
-        reader = csv.reader(io.StringIO(text_, newline=""), delimiter=";")
-        header_seen = False
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header_seen:
-                expected.append((reader.line_num, cells))
-            header_seen = True
-        assert list(Table("utf-8", ";", [], {}, text_).rows()) == expected, text_
-        assert _first_line(text_) == next((line for line in text_.splitlines() if line.strip()), "")
-    long = " \r\n" * 100_000 + "\u2028Фамилия;Имя\r\n" + "x" * 300_000
-    assert _first_line(long) == "Фамилия;Имя"
 
 
 def test_cached_values_are_the_values() -> None:
