@@ -11,6 +11,10 @@ from emulator.formatting import Entity, utf16_len
 from emulator.markup import has_callback_button
 from emulator.state import BotState, CallbackQueryRecord, ChatState, Emulator, UserRecord
 
+# What Telegram's apps let a person send in one message (UTF-16 code units, like the Bot API's limit).
+MAX_TEXT_LENGTH = 4096
+TOO_LONG = f"message is too long: at most {MAX_TEXT_LENGTH} characters"
+
 # Telegram marks every "/command" that starts a word, with an optional @botname.
 _BOT_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 
@@ -20,6 +24,11 @@ def command_entities(text: str) -> list[Entity]:
         {"type": "bot_command", "offset": utf16_len(text[: match.start()]), "length": utf16_len(match.group())}
         for match in _BOT_COMMAND.finditer(text)
     ]
+
+
+def _check_length(text: str) -> None:
+    if utf16_len(text) > MAX_TEXT_LENGTH:
+        raise ControlError(400, TOO_LONG)
 
 
 class UserActions:
@@ -54,6 +63,7 @@ class UserActions:
     def text(self, text: str) -> dict[str, Any]:
         if not text.strip():
             raise ControlError(400, "text is empty")
+        _check_length(text)
         entities = command_entities(text)
         return self._send({"text": text, "entities": entities} if entities else {"text": text})
 
@@ -126,6 +136,7 @@ class UserActions:
             raise ControlError(404, f"the user has no message {message_id} in this chat")
         if "text" not in record.message:
             raise ControlError(400, "only text messages can be edited here")
+        _check_length(text)
         edited = {key: value for key, value in record.message.items() if key != "entities"}
         edited["text"] = text
         if entities := command_entities(text):
