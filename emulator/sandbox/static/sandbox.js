@@ -123,6 +123,13 @@ function renderPersonas() {
     return el("li", {}, button);
   });
   $("persona-list").replaceChildren(...items);
+  // On a phone the personas are a row that scrolls sideways: keep the chosen one in sight.
+  const list = $("persona-list");
+  const active = list.querySelector(".persona.active");
+  if (active) {
+    const [row, chip] = [list.getBoundingClientRect(), active.getBoundingClientRect()];
+    if (chip.left < row.left || chip.right > row.right) list.scrollLeft += chip.left - row.left;
+  }
 }
 
 function selectUser(user) {
