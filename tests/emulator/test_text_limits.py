@@ -39,3 +39,27 @@ async def test_a_user_cannot_send_or_edit_to_a_text_over_4096(client: EmulatorCl
         await client.edit_text(ANNA, sent, "c" * (LIMIT + 1))
     texts = [m.text for m in await client.messages(ANNA, include_user=True)]
     assert texts == ["a" * LIMIT]  # nothing refused was recorded
+
+
+async def test_a_user_can_send_bold_and_italic_and_nothing_else_malformed(bot: Bot, client: EmulatorClient) -> None:
+    text = "/promo **x** 😀 жирный курсив"
+    bold = {"type": "bold", "offset": 16, "length": 6}  # after the emoji: 2 UTF-16 units
+    italic = {"type": "italic", "offset": 23, "length": 6}
+    await client.send_text(ANNA, text, entities=[italic, bold])
+    updates = await bot.get_updates(timeout=0)
+    message = updates[-1].message
+    assert message is not None
+    assert [(e.type, e.offset, e.length) for e in message.entities or []] == [
+        ("bot_command", 0, 6), ("bold", 16, 6), ("italic", 23, 6),
+    ]
+    assert message.html_text == "/promo **x** 😀 <b>жирный</b> <i>курсив</i>"
+    for wrong in (
+        [{"type": "text_link", "offset": 0, "length": 1, "url": "https://example.com"}],
+        [{"type": "bold", "offset": 0, "length": 0}],
+        [{"type": "bold", "offset": 21, "length": 9}],  # the text is 29 units long
+        ["bold"],
+    ):
+        with pytest.raises(EmulatorError, match="entities") as refused:
+            await client.send_text(ANNA, text, entities=wrong)
+        assert refused.value.status == 400
+    assert len(await client.messages(ANNA, include_user=True)) == 1
