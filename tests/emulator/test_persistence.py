@@ -17,6 +17,10 @@ from emulator.files import placeholder_image
 from tests.emulator.conftest import ANNA, TOKEN, make_bot
 
 
+def files_in(folder: Path) -> list[Path]:
+    return list(folder.iterdir())
+
+
 @asynccontextmanager
 async def serving(state_file: Path | None) -> AsyncIterator[EmulatorClient]:
     runner = web.AppRunner(create_emulator_app(enforce_limits=False, state_file=state_file), shutdown_timeout=1.0)
@@ -61,7 +65,7 @@ async def test_without_a_state_file_nothing_is_written(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)  # where a default file would land
     async with serving(None) as client:
         await client.send_text(ANNA, "/start")
-    assert list(tmp_path.iterdir()) == []
+    assert files_in(tmp_path) == []
 
 
 async def test_an_unreadable_state_file_is_set_aside(tmp_path: Path) -> None:
