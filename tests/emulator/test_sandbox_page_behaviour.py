@@ -53,7 +53,11 @@ def dispatcher() -> Dispatcher:
     @dp.message(Command("link"))
     async def link(message: Message, bot: Bot) -> None:
         me = await bot.me()
-        await message.answer(f"Ссылка: https://t.me/{me.username}?start=staff-abc")
+        button = InlineKeyboardButton(text="Семья", url=f"https://t.me/{me.username}?start=family-xyz")
+        await message.answer(
+            f"Ссылка: https://t.me/{me.username}?start=staff-abc\nЧужая: https://t.me/someone_else_bot?start=zzz",
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
 
     @dp.callback_query(F.data == "bal")
     async def balance(query: CallbackQuery) -> None:
@@ -198,6 +202,14 @@ async def test_an_invite_link_opens_inside_the_sandbox_as_a_chosen_persona(page_
     await click(page, f'#link-personas [data-user-id="{ANNA}"]')
     assert await bot_html(page, "payload") == f"payload staff-abc from {ANNA}"
     assert await page.evaluate("document.querySelector('#persona-list .persona.active').dataset.userId") == str(ANNA)
+
+    # A URL button with the bot's start link opens inside too; another bot's link stays a link.
+    await pick(page, BORIS)
+    await bot_html(page, "Ссылка")
+    assert await page.evaluate("document.querySelectorAll('.msg.from-bot a.start-link').length") == 1
+    await click(page, ".inline-keyboard button.start-link")
+    await click(page, f'#link-personas [data-user-id="{BORIS}"]')
+    assert await bot_html(page, "family-xyz") == f"payload family-xyz from {BORIS}"
     assert page.errors == []
 
 

@@ -312,16 +312,23 @@ function linkifyStartLinks(root) {
   }
 }
 
+function startPayload(url) {
+  // The payload of a start link to the bot in this chat; null for any other link.
+  const match = [...url.matchAll(START_LINK)][0];
+  if (!match || match.index !== 0 || match[0] !== url) return null;
+  return match[1].toLowerCase() === (state.botUsername || "").toLowerCase() ? match[2] : null;
+}
+
 function interceptStartLinks(root) {
   for (const link of root.querySelectorAll("a[href]")) {
-    const match = [...link.getAttribute("href").matchAll(START_LINK)][0];
-    if (!match || match.index !== 0 || match[1].toLowerCase() !== (state.botUsername || "").toLowerCase()) continue;
+    const payload = startPayload(link.getAttribute("href"));
+    if (!payload) continue;
     link.classList.add("start-link");
-    link.dataset.start = match[2];
+    link.dataset.start = payload;
     link.removeAttribute("target");
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      offerPersonas(match[2]);
+      offerPersonas(payload);
     });
   }
 }
@@ -347,6 +354,8 @@ function offerPersonas(payload) {
 
 function renderInlineKeyboard(messageId, rows) {
   return el("div", { class: "inline-keyboard" }, ...rows.map((row) => el("div", { class: "row" }, ...row.map((button) => {
+    const payload = button.url && startPayload(button.url);
+    if (payload) return el("button", { type: "button", class: "start-link", onclick: () => offerPersonas(payload) }, button.text);
     if (button.url) {
       return el("button", { type: "button", onclick: () => window.open(button.url, "_blank", "noopener") }, `${button.text} ↗`);
     }
