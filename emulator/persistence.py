@@ -130,7 +130,10 @@ class Saver:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self.save_if_changed()
+        try:
+            self.save_if_changed()
+        except OSError:  # a full disk must not keep the app from shutting down
+            log.exception("could not save the sandbox chats to %s", self.path)
 
     def save_if_changed(self) -> None:
         # Long polls fire the signal too; comparing the content skips writes when nothing changed.
