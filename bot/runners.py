@@ -14,7 +14,7 @@ from bot import gc_tuning
 from bot.app import Application, bot_api_base, build_application
 from bot.notifier import TelegramNotifier
 from bot.redis import RedisUpdateDeduplicator
-from bot.settings import Settings, sandbox_database
+from bot.settings import Settings, sandbox_chats_file, sandbox_database
 from db import migrate
 from handlers.http.webhook import DatabaseDeduplicator, UpdateDeduplicator, WebhookHandler
 from scheduler.app import build_scheduler, shutdown_scheduler
@@ -74,7 +74,7 @@ async def prepare_database(app: Application) -> None:
 def _mount_sandbox(app: Application) -> None:
     from emulator import add_sandbox_routes, create_emulator_app
 
-    emulator = create_emulator_app()
+    emulator = create_emulator_app(state_file=sandbox_chats_file(app.context.settings.database_url))
     add_sandbox_routes(app.web, emulator)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PUBLIC_BOT_API = "https://api.telegram.org"
 # The sandbox's own database: never the product's, whose staff its personas would join.
@@ -234,6 +236,17 @@ def sandbox_database(settings: Settings) -> str:
             "SANDBOX_DATABASE_URL to the database the sandbox may use (one without real customers or staff)."
         )
     return SANDBOX_DATABASE_URL
+
+
+def sandbox_chats_file(database_url: str) -> Path:
+    """Where the sandbox keeps its chats (the emulator's users and messages) across restarts: next
+    to its SQLite file, as `<name>-chats.json` (./sandbox-chats.json for ./sandbox.db); in the
+    working directory when the sandbox's database is not a file."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}-chats.json")
+    return Path("sandbox-chats.json")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,6 +1,7 @@
 """A local Telegram Bot API emulator for end-to-end tests and the browser sandbox.
 
-    create_emulator_app(enforce_limits=True, global_rate=30, per_chat_rate=1.0) -> web.Application
+    create_emulator_app(enforce_limits=True, global_rate=30, per_chat_rate=1.0, state_file=None) -> web.Application
+        (state_file: users, chats and files saved there and loaded at start; the sandbox's ./sandbox-chats.json)
     running_emulator(port=0) -> async context manager yielding RunningEmulator(url, client, app)
     add_sandbox_routes(main_app, emulator, prefix="/emulator") -> mounts the emulator, serves /sandbox
     EmulatorClient(base_url) -> act as users, read chats, inject faults, read counters

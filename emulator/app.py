@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
+from emulator import persistence
 from emulator.bot_api import handle_file_download, handle_method
 from emulator.control_api import add_control_routes
 from emulator.sandbox import add_page_routes, sandbox_page
@@ -14,12 +17,31 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def create_emulator_app(
-    *, enforce_limits: bool = True, global_rate: int = 30, per_chat_rate: float = 1.0
+    *,
+    enforce_limits: bool = True,
+    global_rate: int = 30,
+    per_chat_rate: float = 1.0,
+    state_file: Path | None = None,
 ) -> web.Application:
-    """The Bot API at /bot{token}/{method}, files at /file/bot{token}/{path}, /control/..., /sandbox."""
+    """The Bot API at /bot{token}/{method}, files at /file/bot{token}/{path}, /control/..., /sandbox.
+
+    With `state_file` (the sandbox), users and chats are loaded from it at start and saved to it on
+    change (emulator.persistence); without, everything lives in memory only (tests)."""
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
     emulator = Emulator(LimitSettings(enforce=enforce_limits, global_rate=global_rate, per_chat_rate=per_chat_rate))
     app[EMULATOR_KEY] = emulator
+    if state_file is not None:
+        persistence.load(emulator, state_file)
+        saver = persistence.Saver(emulator, state_file)
+
+        async def start_saving(_: web.Application) -> None:
+            saver.start()
+
+        async def stop_saving(_: web.Application) -> None:
+            await saver.stop()
+
+        app.on_startup.append(start_saving)
+        app.on_cleanup.append(stop_saving)
     app.router.add_route("GET", "/bot{token}/{method}", handle_method)
     app.router.add_route("POST", "/bot{token}/{method}", handle_method)
     app.router.add_get("/file/bot{token}/{file_path:.+}", handle_file_download)

@@ -327,9 +327,13 @@ class EmulatorClient:
         raw = await self._request("POST", f"/users/{_id(user)}/{action}", json=body)
         return ChatMessage(raw["message_id"], False, False, 0, None, None, raw)
 
-    async def send_text(self, user: ChatRef, text: str) -> ChatMessage:
-        """Send text; a leading /command gets its bot_command entity like in Telegram."""
-        return await self._user_message(user, "messages", {"text": text})
+    async def send_text(self, user: ChatRef, text: str, *, entities: list[dict[str, Any]] | None = None) -> ChatMessage:
+        """Send text; a leading /command gets its bot_command entity like in Telegram. `entities`:
+        the formatting the person typed ({"type": "bold", "offset": 0, "length": 3}, UTF-16 units)."""
+        body: dict[str, Any] = {"text": text}
+        if entities:
+            body["entities"] = entities
+        return await self._user_message(user, "messages", body)
 
     async def send_contact(
         self,

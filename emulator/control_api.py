@@ -9,7 +9,7 @@ the only bot that has talked to the emulator, waiting a few seconds for one to a
     GET    /control/personas                      the sandbox's ready-made users
     GET    /control/users                         all users
     POST   /control/users                         {id?, first_name, last_name?, username?, language_code?, phone?}
-    POST   /control/users/{id}/messages           {text}             text or /command
+    POST   /control/users/{id}/messages           {text, entities?}  text or /command; entities: bold, italic...
     POST   /control/users/{id}/contacts           {phone_number?, own=true, contact_user_id?, first_name?,
                                                    last_name?, forwarded=false}
     POST   /control/users/{id}/photos             {image_base64?, caption?}
@@ -231,7 +231,10 @@ async def upsert_user(request: web.Request) -> dict[str, Any]:
 @_endpoint
 async def user_message(request: web.Request) -> dict[str, Any]:
     body = await Body.read(request)
-    return (await _actions(request, body)).text(body.require_str("text"))
+    entities = body.data.get("entities")
+    if entities is not None and not isinstance(entities, list):
+        raise ControlError(400, "entities must be a list")
+    return (await _actions(request, body)).text(body.require_str("text"), entities)
 
 
 @_endpoint

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import mimetypes
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,24 @@ class FileStore:
     def clear(self) -> None:
         self._by_id.clear()
         self._by_path.clear()
+
+    def dump(self) -> list[dict[str, Any]]:
+        """Every file as JSON-ready data (bytes in base64), for the sandbox's saved state."""
+        return [
+            {**{key: value for key, value in vars(stored).items() if key != "data"},
+             "data": base64.b64encode(stored.data).decode("ascii")}
+            for stored in self._by_id.values()
+        ]
+
+    def load(self, files: list[dict[str, Any]]) -> None:
+        self.clear()
+        for raw in files:
+            stored = StoredFile(**{**raw, "data": base64.b64decode(raw["data"])})
+            self._by_id[stored.file_id] = stored
+            self._by_path[stored.file_path] = stored
+        # New files must not take the paths of loaded ones.
+        numbers = [int(match.group(1)) for path in self._by_path if (match := re.search(r"file_(\d+)", path))]
+        self._numbers = itertools.count(max(numbers, default=0) + 1)
 
     def get(self, file_id: str) -> StoredFile | None:
         return self._by_id.get(file_id)

@@ -11,6 +11,12 @@ from emulator.formatting import Entity, utf16_len
 from emulator.markup import has_callback_button
 from emulator.state import BotState, CallbackQueryRecord, ChatState, Emulator, UserRecord
 
+# What Telegram's apps let a person send in one message (UTF-16 code units, like the Bot API's limit).
+MAX_TEXT_LENGTH = 4096
+TOO_LONG = f"message is too long: at most {MAX_TEXT_LENGTH} characters"
+# What Telegram's composer can produce from the keyboard (its formatting menu and shortcuts).
+USER_FORMATTING = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler", "code"})
+
 # Telegram marks every "/command" that starts a word, with an optional @botname.
 _BOT_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 
@@ -20,6 +26,27 @@ def command_entities(text: str) -> list[Entity]:
         {"type": "bot_command", "offset": utf16_len(text[: match.start()]), "length": utf16_len(match.group())}
         for match in _BOT_COMMAND.finditer(text)
     ]
+
+
+def user_entities(text: str, raw: list[Any]) -> list[Entity]:
+    """The formatting a person can type in Telegram's apps, checked like the Bot API checks a bot's."""
+    size = utf16_len(text)
+    entities: list[Entity] = []
+    for item in raw:
+        if not isinstance(item, dict) or item.get("type") not in USER_FORMATTING:
+            raise ControlError(400, f"entities: each must be one of {sorted(USER_FORMATTING)} with offset and length")
+        offset, length = item.get("offset"), item.get("length")
+        if not (isinstance(offset, int) and isinstance(length, int) and offset >= 0 and length > 0):
+            raise ControlError(400, "entities: offset and length must be whole numbers, length above 0")
+        if offset + length > size:
+            raise ControlError(400, "entities: an entity reaches past the end of the text")
+        entities.append({"type": item["type"], "offset": offset, "length": length})
+    return entities
+
+
+def _check_length(text: str) -> None:
+    if utf16_len(text) > MAX_TEXT_LENGTH:
+        raise ControlError(400, TOO_LONG)
 
 
 class UserActions:
@@ -51,10 +78,15 @@ class UserActions:
         self.emulator.enqueue(self.bot, "message", message)
         return message
 
-    def text(self, text: str) -> dict[str, Any]:
+    def text(self, text: str, formatting: list[Any] | None = None) -> dict[str, Any]:
+        """Send text; `formatting` is the bold/italic/... a person typed (entities, UTF-16 offsets)."""
         if not text.strip():
             raise ControlError(400, "text is empty")
-        entities = command_entities(text)
+        _check_length(text)
+        entities = sorted(
+            [*user_entities(text, formatting or []), *command_entities(text)],
+            key=lambda e: (e["offset"], -e["length"]),
+        )
         return self._send({"text": text, "entities": entities} if entities else {"text": text})
 
     def contact(
@@ -126,6 +158,7 @@ class UserActions:
             raise ControlError(404, f"the user has no message {message_id} in this chat")
         if "text" not in record.message:
             raise ControlError(400, "only text messages can be edited here")
+        _check_length(text)
         edited = {key: value for key, value in record.message.items() if key != "entities"}
         edited["text"] = text
         if entities := command_entities(text):

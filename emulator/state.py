@@ -148,6 +148,10 @@ class ChatState:
         self.messages[record.message_id] = record
         return record
 
+    def continue_message_ids(self, first: int) -> None:
+        """After a restore: new messages take ids after the restored ones."""
+        self._message_ids = itertools.count(first)
+
     def next_message_id(self) -> int:
         return next(self._message_ids)
 
@@ -241,6 +245,10 @@ class Emulator:
         self._callback_ids = itertools.count(1)
         self._http: aiohttp.ClientSession | None = None
         self._seed_personas()
+
+    def restart_versions_after(self, version: int) -> None:
+        """After a restore: versions keep growing, so a viewer's "since" stays meaningful."""
+        self._versions = itertools.count(version + 1)
 
     def _seed_personas(self) -> None:
         for persona in PERSONAS:

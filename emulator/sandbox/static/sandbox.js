@@ -6,9 +6,17 @@ const BASE = document.querySelector('meta[name="emulator-base"]').content;
 const API = `${BASE}/control`;
 const POLL_SECONDS = 25;
 const TYPING_SHOWN_MS = 5000;
+// Telegram's limit for one message, in UTF-16 code units (what JavaScript's String.length counts).
+const MAX_TEXT_LENGTH = 4096;
+const NOTE_FROM_LENGTH = MAX_TEXT_LENGTH - 200;
+// Markdown-like marks, as Telegram Desktop turns them into formatting when a message is sent.
+const MARKS = [["**", "bold"], ["__", "italic"], ["~~", "strikethrough"], ["||", "spoiler"], ["`", "code"]];
+// The bot's deep links (https://t.me/<bot>?start=<payload>), opened inside the sandbox instead.
+const START_LINK = /https:\/\/t\.me\/([A-Za-z0-9_]{3,64})\?start=([A-Za-z0-9_-]{1,64})/g;
 
 const state = {
   bot: null, // token of the chosen bot; null while none has connected
+  botUsername: null,
   users: [],
   roles: new Map(), // persona id -> {ru, en}
   user: null,
@@ -115,6 +123,13 @@ function renderPersonas() {
     return el("li", {}, button);
   });
   $("persona-list").replaceChildren(...items);
+  // On a phone the personas are a row that scrolls sideways: keep the chosen one in sight.
+  const list = $("persona-list");
+  const active = list.querySelector(".persona.active");
+  if (active) {
+    const [row, chip] = [list.getBoundingClientRect(), active.getBoundingClientRect()];
+    if (chip.left < row.left || chip.right > row.right) list.scrollLeft += chip.left - row.left;
+  }
 }
 
 function selectUser(user) {
@@ -172,6 +187,9 @@ async function pollChat(generation) {
 }
 
 function applyView(view) {
+  // The first answer after a (re)start is the history: its callback answers were shown already,
+  // when they happened (or to another persona); a toast is shown once, live only.
+  const live = state.epoch !== null;
   if (state.epoch !== null && view.epoch !== state.epoch) {
     // The emulator was reset: everything shown so far is gone.
     state.messages.clear();
@@ -184,10 +202,11 @@ function applyView(view) {
   state.keyboard = view.reply_keyboard;
   state.blocked = view.blocked;
   state.commands = view.commands;
+  state.botUsername = view.bot.username;
   for (const answer of view.callback_answers) {
     if (state.answered.has(answer.callback_query_id)) continue;
     state.answered.add(answer.callback_query_id);
-    if (answer.text) toast(answer.text, answer.show_alert);
+    if (live && answer.text) toast(answer.text, answer.show_alert);
   }
   $("chat-subtitle").textContent = `${view.bot.first_name} · @${view.bot.username}`;
   showTyping(view.action);
@@ -250,7 +269,9 @@ function renderMessage(view) {
   if (view.html) {
     const text = el("div", { class: "text" });
     text.innerHTML = view.html; // rendered and escaped by the emulator from the message entities
+    linkifyStartLinks(text);
     sanitizeLinks(text);
+    interceptStartLinks(text);
     for (const spoiler of text.querySelectorAll("tg-spoiler")) {
       spoiler.addEventListener("click", () => spoiler.classList.add("revealed"));
     }
@@ -272,8 +293,69 @@ function sanitizeLinks(root) {
   }
 }
 
+function linkifyStartLinks(root) {
+  // Telegram makes plain URLs clickable itself; the emulator sends no "url" entities for them.
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const found = [];
+  while (walker.nextNode()) {
+    if (!walker.currentNode.parentElement.closest("a, code, pre")) found.push(walker.currentNode);
+  }
+  for (const node of found) {
+    const value = node.nodeValue;
+    const parts = [];
+    let last = 0;
+    for (const match of value.matchAll(START_LINK)) {
+      parts.push(value.slice(last, match.index), el("a", { href: match[0] }, match[0]));
+      last = match.index + match[0].length;
+    }
+    if (parts.length) node.replaceWith(...parts, value.slice(last));
+  }
+}
+
+function startPayload(url) {
+  // The payload of a start link to the bot in this chat; null for any other link.
+  const match = [...url.matchAll(START_LINK)][0];
+  if (!match || match.index !== 0 || match[0] !== url) return null;
+  return match[1].toLowerCase() === (state.botUsername || "").toLowerCase() ? match[2] : null;
+}
+
+function interceptStartLinks(root) {
+  for (const link of root.querySelectorAll("a[href]")) {
+    const payload = startPayload(link.getAttribute("href"));
+    if (!payload) continue;
+    link.classList.add("start-link");
+    link.dataset.start = payload;
+    link.removeAttribute("target");
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      offerPersonas(payload);
+    });
+  }
+}
+
+function offerPersonas(payload) {
+  // An invite is for someone else, so the page asks who opens it (the current persona too).
+  const dialog = $("link-dialog");
+  const list = $("link-personas");
+  list.replaceChildren(...state.users.map((user) => {
+    const role = state.roles.get(user.id);
+    const name = role ? `${role.ru} ${user.first_name}` : `${user.first_name} ${user.last_name || ""}`.trim();
+    const open = () => {
+      dialog.hidden = true;
+      selectUser(user);
+      act(() => sendText(`/start ${payload}`));
+    };
+    return el("button", { type: "button", "data-user-id": String(user.id), onclick: open },
+      state.user?.id === user.id ? `${name} (сейчас · current)` : name);
+  }));
+  $("link-payload").textContent = `/start ${payload}`;
+  dialog.hidden = false;
+}
+
 function renderInlineKeyboard(messageId, rows) {
   return el("div", { class: "inline-keyboard" }, ...rows.map((row) => el("div", { class: "row" }, ...row.map((button) => {
+    const payload = button.url && startPayload(button.url);
+    if (payload) return el("button", { type: "button", class: "start-link", onclick: () => offerPersonas(payload) }, button.text);
     if (button.url) {
       return el("button", { type: "button", onclick: () => window.open(button.url, "_blank", "noopener") }, `${button.text} ↗`);
     }
@@ -296,7 +378,7 @@ function renderReplyKeyboard() {
   box.replaceChildren(...rows.map((row) => el("div", { class: "row" }, ...row.map((button) => {
     if (button.request_contact) {
       const title = `Отправить свой номер · Share your number ${formatPhone(state.user.phone)}`;
-      return el("button", { type: "button", class: "share-contact", title, onclick: () => act(shareContact) }, `📱 ${button.text}`);
+      return el("button", { type: "button", class: "share-contact", title, onclick: () => act(shareContact) }, button.text);
     }
     return el("button", { type: "button", onclick: () => act(() => sendText(button.text)) }, button.text);
   }))));
@@ -319,8 +401,58 @@ async function shareContact() {
   await api("POST", `/users/${state.user.id}/contacts`, { own: true });
 }
 
-async function sendText(text) {
-  await api("POST", `/users/${state.user.id}/messages`, { text });
+async function sendText(text, entities = []) {
+  const body = entities.length ? { text, entities } : { text };
+  await api("POST", `/users/${state.user.id}/messages`, body);
+}
+
+function parseFormatting(source) {
+  // **bold**, __italic__, ~~strike~~, ||spoiler||, `code` -> plain text + entities (UTF-16 offsets).
+  let text = "";
+  const entities = [];
+  const open = new Map();
+  let i = 0;
+  while (i < source.length) {
+    const mark = MARKS.find(([m]) => source.startsWith(m, i));
+    if (!mark) {
+      text += source[i];
+      i += 1;
+      continue;
+    }
+    const [m, type] = mark;
+    if (open.has(m)) {
+      const offset = open.get(m);
+      open.delete(m);
+      entities.push({ type, offset, length: text.length - offset });
+    } else if (source.indexOf(m, i + m.length) > i + m.length) {
+      open.set(m, text.length);
+    } else {
+      text += m; // a lone mark is just text
+    }
+    i += m.length;
+  }
+  return { text, entities: entities.filter((e) => e.length > 0) };
+}
+
+function wrapSelection(input, mark) {
+  const { selectionStart: start, selectionEnd: end, value } = input;
+  input.value = value.slice(0, start) + mark + value.slice(start, end) + mark + value.slice(end);
+  input.setSelectionRange(start + mark.length, end + mark.length);
+  updateComposerNote();
+}
+
+function updateComposerNote() {
+  const length = parseFormatting($("text-input").value).text.length;
+  const note = $("composer-note");
+  note.hidden = length <= NOTE_FROM_LENGTH;
+  note.classList.toggle("too-long", length > MAX_TEXT_LENGTH);
+  note.textContent = length > MAX_TEXT_LENGTH
+    ? `Слишком длинное: ${length} из ${MAX_TEXT_LENGTH} символов, Telegram такое не отправит · Too long: ${length} of ${MAX_TEXT_LENGTH}`
+    : `${length} из ${MAX_TEXT_LENGTH} · ${length} of ${MAX_TEXT_LENGTH}`;
+  const input = $("text-input");
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  return length <= MAX_TEXT_LENGTH;
 }
 
 function toggleCommandMenu() {
@@ -354,11 +486,24 @@ function wire() {
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = $("text-input");
-    const text = input.value;
-    if (!text.trim() || !state.user) return;
+    if (!input.value.trim() || !state.user) return;
+    if (!updateComposerNote()) return; // refused as Telegram's apps do; the note says why
+    const { text, entities } = parseFormatting(input.value);
     input.value = "";
-    act(() => sendText(text));
+    updateComposerNote();
+    act(() => sendText(text, entities));
   });
+  $("text-input").addEventListener("input", updateComposerNote);
+  $("text-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    } else if ((event.ctrlKey || event.metaKey) && ["b", "i"].includes(event.key.toLowerCase())) {
+      event.preventDefault();
+      wrapSelection(event.target, event.key.toLowerCase() === "b" ? "**" : "__");
+    }
+  });
+  $("link-cancel").addEventListener("click", () => { $("link-dialog").hidden = true; });
   $("persona-form").addEventListener("submit", (event) => act(() => createPersona(event)));
   $("bot-select").addEventListener("change", (event) => {
     state.bot = event.target.value;
