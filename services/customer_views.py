@@ -11,7 +11,6 @@ from db.repositories import ledger as ledger_repo
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import CardNotFound, DomainError
-from services.ledger.amounts import format_points
 from services.ledger.card_rules import business_today, require_payment
 from services.ledger.otp import current_code
 from services.levels import card_level
@@ -54,8 +53,3 @@ async def card_screen(uow: UnitOfWork, clock: Clock, card_id: int) -> CardScreen
         )
 
     return await uow.read(work)
-
-
-def format_rubles(kopecks: int) -> str:
-    """Kopecks -> "1500" or "1500.50": a ruble and a point share the same hundredths."""
-    return format_points(kopecks)

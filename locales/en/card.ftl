@@ -1,8 +1,11 @@
-card-caption =
+card-caption = 
     💳 Card <b>{ $number }</b>
     Status: { $status }
     Level: { $level }
-    Points available: { $points }
+    Available: { POINTS($points) } { $points ->
+        [one] point
+       *[other] points
+    }
 card-code =
     Code to pay with points: <b>{ $code }</b>
     Valid for { $seconds } more seconds. Tell it to the cashier only if you want to pay with points.

@@ -1,8 +1,13 @@
-card-caption =
+card-caption = 
     💳 Карта <b>{ $number }</b>
     Статус: { $status }
     Уровень: { $level }
-    Доступно баллов: { $points }
+    Доступно: { POINTS($points) } { $points ->
+        [one] балл
+        [few] балла
+        [many] баллов
+       *[other] балла
+    }
 card-code =
     Код для оплаты баллами: <b>{ $code }</b>
     Действует ещё { $seconds } с. Назовите его кассиру, только если хотите оплатить баллами.

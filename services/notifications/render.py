@@ -6,15 +6,9 @@ import html
 from datetime import date
 from typing import Any
 
+from services.ledger.amounts import shown_points
 from services.notifications import kinds
 from services.notifications.ports import Texts
-
-
-def format_points(units: int) -> str:
-    """Units (hundredths of a point) as people read them: 500 -> "5", 150 -> "1.50"."""
-    sign = "-" if units < 0 else ""
-    whole, cents = divmod(abs(units), 100)
-    return f"{sign}{whole}" if cents == 0 else f"{sign}{whole}.{cents:02d}"
 
 
 def format_date(value: str | None) -> str:
@@ -25,7 +19,7 @@ def _args(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in ("points", "balance", "reversed", "restored", "debt", "bonus"):
         if key in payload:
-            args[key] = format_points(int(payload[key] or 0))
+            args[key] = shown_points(int(payload[key] or 0))
     for key in ("available_on", "date", "valid_until"):
         if key in payload:
             args[key] = format_date(payload[key])

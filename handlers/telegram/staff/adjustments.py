@@ -9,7 +9,7 @@ from aiogram.types import Message
 
 from db.uow import UnitOfWork
 from handlers.telegram.staff.access import StaffOnly, require
-from handlers.telegram.staff.common import ANSWER, esc, pts, tokens_of
+from handlers.telegram.staff.common import ANSWER, esc, pts, signed_pts, tokens_of
 from handlers.telegram.staff.keyboards import ask, cancel_keyboard
 from handlers.telegram.staff.states import AdjustDialog
 from locales import Translator
@@ -23,8 +23,7 @@ from services.staff import StaffView
 
 
 def render_adjustment(result: AdjustmentResult, tr: Translator, locale: str) -> str:
-    sign = "+" if result.points > 0 else ""
-    return tr.get(locale, "staff-adjust-done", points=f"{sign}{pts(result.points)}") + "\n" + tr.get(
+    return tr.get(locale, "staff-adjust-done", points=signed_pts(result.points, locale)) + "\n" + tr.get(
         locale, "staff-card-after", balance=pts(result.card.balance), pending=pts(result.card.pending)
     )
 
