@@ -103,8 +103,8 @@ async def test_balance_shows_available_pending_expiry_and_next_level(
     assert {"ru": "Ожидают начисления: 500", "en": "Pending: 500"}[language] in text
     assert "29.01.2026" in text
     assert "14.02.2026" in text
-    assert {"ru": "Базовый (5%", "en": "Base (5%"}[language] in text
-    assert {"ru": "«Серебряный» осталось купить на 20000 ₽", "en": "Spend 20000 RUB more to reach Silver"}[
+    assert {"ru": "Базовый (5\u00a0%", "en": "Base (5%"}[language] in text
+    assert {"ru": "«Серебряный» осталось купить на 20\u00a0000\u00a0₽", "en": "Spend 20,000\u00a0₽ more to reach Silver"}[
         language] in text
 
 
@@ -150,6 +150,6 @@ async def test_balance_in_discount_mode_shows_the_discount(uow: UnitOfWork, cloc
     await update_settings(uow, clock, changes={"mode": "discount"}, actor="test")
     await harness.feed(updates.text(sender, "/balance"))
     text = last_message(harness).text
-    assert "скидка 5% на покупки" in text
+    assert "скидка 5\u00a0% на покупки" in text
     # The welcome points from before the switch stay spendable, so they are still shown.
     assert "Доступно: <b>100</b>" in text

@@ -87,8 +87,8 @@ async def test_each_line_says_what_points_where_when_why(uow: UnitOfWork, clock:
     assert "<b>+5</b>" in line  # 5 % of 100 RUB
     assert "Магазин &lt;Центр&gt;" in line  # store names are escaped for HTML
     assert "15.01.2026 12:01" in line  # Moscow time
-    assert {"ru": "чек S1-R1 на 100 ₽", "en": "receipt S1-R1 for 100 RUB"}[language] in line
-    assert {"ru": "ставка 5%", "en": "rate 5%"}[language] in line
+    assert {"ru": "чек S1-R1 на 100\u00a0₽", "en": "receipt S1-R1 for 100\u00a0₽"}[language] in line
+    assert {"ru": "ставка 5\u00a0%", "en": "rate 5%"}[language] in line
     assert len(_buttons(last_message(harness).reply_markup)) == 0  # one page only: no buttons
 
 

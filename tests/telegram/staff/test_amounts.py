@@ -33,5 +33,5 @@ def test_points_signs() -> None:
 
 
 def test_formatting() -> None:
-    assert [format_money(k) for k in (123450, 100, 5, -250)] == ["1234.50", "1", "0.05", "-2.50"]
-    assert [format_percent(bp) for bp in (500, 750, 1025, 3000)] == ["5", "7.5", "10.25", "30"]
+    assert [format_money(k) for k in (123450, 100, 5, -250)] == ["1\u00a0234,50\u00a0₽", "1\u00a0₽", "0,05\u00a0₽", "-2,50\u00a0₽"]
+    assert [format_percent(bp) for bp in (500, 750, 1025, 3000)] == ["5\u00a0%", "7,5\u00a0%", "10,25\u00a0%", "30\u00a0%"]
