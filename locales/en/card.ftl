@@ -1,4 +1,4 @@
-card-caption = 
+card-caption =
     💳 Card <b>{ $number }</b>
     Status: { $status }
     Level: { $level }
@@ -8,7 +8,10 @@ card-caption =
     }
 card-code =
     Code to pay with points: <b>{ $code }</b>
-    Valid for { $seconds } more seconds. Tell it to the cashier only if you want to pay with points.
+    Valid for { $seconds } more { $seconds ->
+        [one] second
+       *[other] seconds
+    }. Tell it to the cashier only if you want to pay with points.
 card-no-payment = Paying with points is not available on this card now.
 card-refresh = 🔄 Refresh code
 card-refreshed = Code refreshed

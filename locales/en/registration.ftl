@@ -1,5 +1,5 @@
 registration-foreign-contact = This is not your contact. To get your card, share your own number with the button below: forwarded and other people's contacts are not accepted.
-registration-created = 
+registration-created =
     Done! Your card: <b>{ $number }</b>.
     Welcome bonus: { POINTS($points) } { $points ->
         [one] point

@@ -1,4 +1,4 @@
-card-caption = 
+card-caption =
     💳 Карта <b>{ $number }</b>
     Статус: { $status }
     Уровень: { $level }

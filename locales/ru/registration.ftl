@@ -1,5 +1,5 @@
 registration-foreign-contact = Это не ваш контакт. Чтобы получить карту, поделитесь своим номером кнопкой ниже — пересланные и чужие контакты не принимаются.
-registration-created = 
+registration-created =
     Готово! Ваша карта: <b>{ $number }</b>.
     Приветственный бонус: { POINTS($points) } { $points ->
         [one] балл
