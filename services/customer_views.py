@@ -13,7 +13,7 @@ from services.clock import Clock
 from services.errors import CardNotFound, DomainError
 from services.ledger.card_rules import business_today, require_payment
 from services.ledger.otp import current_code
-from services.levels import card_level
+from services.levels import LevelNames, card_level
 from services.program import get_settings
 
 
@@ -23,7 +23,7 @@ class CardScreen:
     number: str
     status: str
     level_code: str
-    level_name: str
+    level_names: LevelNames
     available: int  # units available now: lots whose expiry instant has come are not counted
     can_pay: bool  # whether points can pay today (status and validity dates)
     code: str  # the 6-digit redemption code of this minute
@@ -48,7 +48,7 @@ async def card_screen(uow: UnitOfWork, clock: Clock, card_id: int) -> CardScreen
         available = card.balance - await ledger_repo.expired_held_of(session, card.id, now)
         return CardScreen(
             card_id=card.id, number=card.number, status=card.status, level_code=level.level.code,
-            level_name=level.level.name, available=available, can_pay=can_pay, code=code,
+            level_names=level.level.names, available=available, can_pay=can_pay, code=code,
             seconds_left=seconds_left,
         )
 

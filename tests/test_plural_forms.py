@@ -111,7 +111,7 @@ class _Selectors(Visitor):
         self.key = ""
         self.found: set[tuple[str, str]] = set()
 
-    def visit_SelectExpression(self, node: ast.SelectExpression) -> None:  # noqa: N802 (the visitor's naming)
+    def visit_SelectExpression(self, node: ast.SelectExpression) -> None:
         names = {v.key.name for v in node.variants if isinstance(v.key, ast.Identifier)}
         if isinstance(node.selector, ast.VariableReference) and names & PLURAL_KEYS:
             self.found.add((self.key, node.selector.id.name))

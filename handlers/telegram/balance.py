@@ -43,12 +43,11 @@ def balance_text(tr: Translator, locale: str, view: BalanceView, tz: ZoneInfo) -
     if view.expiring_at is not None and view.expiring_points:
         lines.append(tr.get(locale, "balance-expiring", points=points(view.expiring_points),
                             date=format_day(view.expiring_at, tz)))
-    level = level_label(tr, locale, view.level_code, view.level_name)
+    level = level_label(locale, view.level_names)
     key = "balance-level-discount" if discount else "balance-level"
     lines.append(tr.get(locale, key, level=level, percent=percent(view.level_percent_bp)))
-    if view.next_level_code is not None and view.to_next_level_kopecks is not None:
-        lines.append(tr.get(locale, "balance-next-level", level=level_label(tr, locale, view.next_level_code,
-                                                                             view.next_level_code),
+    if view.next_level_names is not None and view.to_next_level_kopecks is not None:
+        lines.append(tr.get(locale, "balance-next-level", level=level_label(locale, view.next_level_names),
                             amount=money(view.to_next_level_kopecks)))
     elif view.level_pinned:
         lines.append(tr.get(locale, "balance-level-pinned"))

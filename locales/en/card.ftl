@@ -20,6 +20,3 @@ card-status-active = active
 card-status-accrual_only = earning only
 card-status-payment_only = paying with points only
 card-status-blocked = blocked
-level-base = Base
-level-silver = Silver
-level-gold = Gold

@@ -19,6 +19,3 @@ card-status-active = активна
 card-status-accrual_only = только начисление
 card-status-payment_only = только оплата баллами
 card-status-blocked = заблокирована
-level-base = Базовый
-level-silver = Серебряный
-level-gold = Золотой

@@ -15,7 +15,7 @@ def format_date(value: str | None) -> str:
     return "" if not value else date.fromisoformat(value).strftime("%d.%m.%Y")
 
 
-def _args(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _args(kind: str, payload: dict[str, Any], locale: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in ("points", "balance", "reversed", "restored", "debt", "bonus"):
         if key in payload:
@@ -24,13 +24,15 @@ def _args(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         if key in payload:
             args[key] = format_date(payload[key])
     if kind == kinds.LEVEL_UP:
-        args["level"] = html.escape(str(payload.get("level") or payload.get("code") or ""))
+        # "level" alone: a message queued before level names had languages.
+        name = payload.get("level_en" if locale == "en" else "level_ru") or payload.get("level") or payload.get("code")
+        args["level"] = html.escape(str(name or ""))
     return args
 
 
 def render(texts: Texts, locale: str, kind: str, payload: dict[str, Any], *, about_name: str | None = None) -> str:
     """The text of an outbox message. Broadcast texts are the admin's own HTML and are not rendered."""
-    args = _args(kind, payload)
+    args = _args(kind, payload, locale)
     key = f"notify-{kind.replace('_', '-')}"
     if kind == kinds.ACCRUAL and payload.get("pending"):
         key = "notify-accrual-pending"

@@ -47,7 +47,12 @@ async def test_a_purchase_queues_accrual_and_level_up_once(uow: UnitOfWork, cloc
         ("accrual", person.customer_id), ("level_up", person.customer_id)
     ]
     assert rows[0].payload == {"points": 175_000, "balance": 0, "pending": True, "available_on": "2026-01-29"}
-    assert rows[1].payload == {"level": "Silver", "code": "silver"}
+    assert rows[1].payload == {"level_ru": "Серебряный", "level_en": "Silver", "code": "silver"}
+
+    bot = recording_bot()
+    await make_sender(uow, clock, bot, time=VirtualTime()).drain()
+    texts = [text for _, text in sent_texts(bot.session)]  # type: ignore[arg-type]
+    assert texts[1] == "Поздравляем! Ваш уровень теперь <b>Серебряный</b>."
 
 
 async def test_redemption_and_refund_are_reported(uow: UnitOfWork, clock: FrozenClock) -> None:

@@ -55,7 +55,7 @@ def render_customer_card(card: CustomerCard, tr: Translator, locale: str, settin
             locale, "staff-card-card", number=esc(balance.card_number),
             status=tr.get(locale, f"staff-status-{card.card_status or 'active'}"),
         ),
-        tr.get(locale, "staff-card-level", level=esc(balance.level_name)),
+        tr.get(locale, "staff-card-level", level=esc(balance.level_names.of(locale))),
         tr.get(locale, "staff-card-balance", balance=pts(balance.available), pending=pts(balance.pending)),
     ]
     if balance.debt:

@@ -104,8 +104,9 @@ async def test_balance_shows_available_pending_expiry_and_next_level(
     assert "29.01.2026" in text
     assert "14.02.2026" in text
     assert {"ru": "Базовый (5\u00a0%", "en": "Base (5%"}[language] in text
-    assert {"ru": "«Серебряный» осталось купить на 20\u00a0000\u00a0₽", "en": "Spend 20,000\u00a0₽ more to reach Silver"}[
-        language] in text
+    assert {
+        "ru": "«Серебряный» осталось купить на 20\u00a0000\u00a0₽", "en": "Spend 20,000\u00a0₽ more to reach Silver"
+    }[language] in text
 
 
 async def test_balance_menu_button_in_the_other_language_still_works(uow: UnitOfWork, clock: FrozenClock) -> None:
