@@ -27,8 +27,10 @@ from services.ledger.amounts import format_points
 from services.program import get_settings
 
 PAGE_SIZE = 10
-# Kinds whose stored reason is a system tag ("welcome"), not words for a person.
-_SELF_EXPLAINING = frozenset({"welcome_bonus", "birthday_bonus", "expiry"})
+# The one kind whose stored reason is words a person wrote for the customer (the adjustment's
+# reason); every other reason is a system tag with internal ids ("refund RF-2", "debt repaid from
+# operation 17", "opening balance, import line 5"), which the kind's own name already says better.
+_WRITTEN_BY_A_PERSON = frozenset({"manual_adjustment"})
 _MAX_PAGE = 10_000
 
 
@@ -61,7 +63,7 @@ def _row_text(tr: Translator, locale: str, row: HistoryRow, tz: ZoneInfo) -> str
         details.append(tr.get(locale, "history-rate", rate=percent(row.rate_bp)))
     if row.debt_repaid:
         details.append(tr.get(locale, "history-debt-repaid", points=points(row.debt_repaid)))
-    if row.reason and row.kind not in _SELF_EXPLAINING:
+    if row.reason and row.kind in _WRITTEN_BY_A_PERSON:
         details.append(tr.get(locale, "history-reason", reason=escape(row.reason)))
     return head if not details else f"{head}\n    " + " · ".join(details)
 

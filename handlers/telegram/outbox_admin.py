@@ -27,7 +27,8 @@ def get_router() -> Router:
         for progress in await broadcasts.recent_progress(uow):
             lines.append(
                 tr.get(
-                    locale, "outbox-broadcast", id=progress.broadcast_id, status=progress.status,
+                    locale, "outbox-broadcast", id=progress.broadcast_id, status=tr.get(locale, f"outbox-status-{progress.status}")
+                    if tr.has(f"outbox-status-{progress.status}") else progress.status,
                     queued=progress.queued, delivered=progress.delivered, blocked=progress.blocked,
                     failed=progress.failed, skipped=progress.skipped, waiting=progress.waiting,
                 )

@@ -60,6 +60,9 @@ notify-birthday-bonus = Happy birthday! Here is a gift of { POINTS($bonus) } { $
     }, valid until { $valid_until }.
 notify-about = <i>About { $name }:</i>
 # /outbox for admins
+outbox-status-draft = draft
+outbox-status-sending = sending
+outbox-status-done = done
 outbox-title = <b>Outbox</b>
 outbox-counts =
     Waiting: { $pending }

@@ -92,6 +92,9 @@ notify-birthday-bonus = С днём рождения! Дарим { POINTS($bonus
     }, подарок действует до { $valid_until }.
 notify-about = <i>О клиенте { $name }:</i>
 # /outbox для администраторов
+outbox-status-draft = черновик
+outbox-status-sending = идёт
+outbox-status-done = завершена
 outbox-title = <b>Очередь сообщений</b>
 outbox-counts =
     Ждут отправки: { $pending }
