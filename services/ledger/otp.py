@@ -65,10 +65,17 @@ def code_for_step(secret: str, step: int) -> str:
     return _totp(secret).at(step * STEP_SECONDS)
 
 
+# Under this many seconds left in a step, the card shows the next step's code: "valid 3 more s" is
+# no time to read six digits to a cashier. verify_code accepts the next step already (VALID_WINDOW).
+NEXT_CODE_BELOW_SECONDS = 10
+
+
 def current_code(card: Card, now: datetime) -> tuple[str, int]:
     """The code to show on the customer's /card screen and the seconds it stays current."""
     step = step_of(now)
     seconds_left = STEP_SECONDS - int(now.timestamp()) % STEP_SECONDS
+    if VALID_WINDOW >= 1 and seconds_left < NEXT_CODE_BELOW_SECONDS:
+        return code_for_step(card.otp_secret, step + 1), seconds_left + STEP_SECONDS
     return code_for_step(card.otp_secret, step), seconds_left
 
 

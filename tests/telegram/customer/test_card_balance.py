@@ -18,7 +18,7 @@ from handlers.telegram.card import CardAction
 from services import cards, stores
 from services.clock import FrozenClock
 from services.ledger import accrue_purchase
-from services.ledger.otp import current_code
+from services.ledger.otp import STEP_SECONDS, code_for_step, current_code, step_of, verify_code
 from tests.support import updates
 from tests.support.fixtures import make_harness
 from tests.telegram.customer.helpers import CARD, alerts, callback_on_photo, inline_buttons, last_message, register
@@ -58,6 +58,30 @@ async def test_card_shows_picture_status_level_and_current_code(
     assert isinstance(sent.photo, BufferedInputFile)
     image = Image.open(io.BytesIO(sent.photo.data))
     assert image.format == "PNG" and image.height > image.width  # QR above, barcode below
+
+
+async def test_under_10_seconds_left_the_card_shows_the_next_code(uow: UnitOfWork, clock: FrozenClock) -> None:
+    harness = make_harness(uow, clock)
+    sender = updates.user(33)
+    customer = await register(harness, sender)
+    assert customer.card_id is not None
+    into_step = int(clock.now().timestamp()) % STEP_SECONDS
+    clock.advance(timedelta(seconds=(STEP_SECONDS - 5 - into_step) % STEP_SECONDS))  # 5 s left in this step
+    await harness.feed(updates.text(sender, "/card"))
+    caption = harness.session.sent(SendPhoto)[0].caption or ""
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        card = await session.get(Card, customer.card_id, with_for_update=True)
+        assert card is not None
+        step = step_of(clock.now())
+        shown = code_for_step(card.otp_secret, step + 1)
+        await verify_code(session, card, shown, clock.now())  # the till accepts it right away
+        return shown, code_for_step(card.otp_secret, step)
+
+    shown, expiring = await uow.write(work)
+    assert shown in caption and expiring not in caption
+    # Its validity is the rest of this step and the whole next one, not "5 more seconds".
+    assert "Действует ещё 65 с." in caption
 
 
 async def test_refresh_edits_the_caption_with_the_new_code(uow: UnitOfWork, clock: FrozenClock) -> None:
