@@ -116,7 +116,7 @@ async def test_broadcast_and_outbox_are_for_admins_only(uow: UnitOfWork, clock: 
     harness = make_harness(uow, clock)
     await harness.feed(updates.text(updates.user(777_002), "/broadcast"))
     await harness.feed(updates.text(updates.user(777_003), "/outbox"))
-    assert harness.texts() == ["Для этого нужна роль не ниже «admin».", "Эта команда только для сотрудников."]
+    assert harness.texts() == ["Для этого нужна роль не ниже «администратор».", "Эта команда только для сотрудников."]
 
 
 async def test_outbox_shows_counts_by_status(uow: UnitOfWork, clock: FrozenClock) -> None:
