@@ -83,6 +83,17 @@ async def test_under_10_seconds_left_the_card_shows_the_next_code(uow: UnitOfWor
     # Its validity is the rest of this step and the whole next one, not "5 more seconds".
     assert "Действует ещё 65 с." in caption
 
+    # Paid with; at the start of the next step the card does not show that used code again.
+    clock.advance(timedelta(seconds=6))
+    assert await _code(uow, clock, customer.card_id) != shown
+
+    async def verify_again(session: AsyncSession) -> None:
+        card = await session.get(Card, customer.card_id, with_for_update=True)
+        assert card is not None
+        await verify_code(session, card, current_code(card, clock.now())[0], clock.now())
+
+    await uow.write(verify_again)  # and the one it shows is accepted
+
 
 async def test_refresh_edits_the_caption_with_the_new_code(uow: UnitOfWork, clock: FrozenClock) -> None:
     harness = make_harness(uow, clock)
