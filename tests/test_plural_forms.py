@@ -33,7 +33,6 @@ CASES: list[Case] = [
     ("balance-pending-unlock", "points", True, {"date": "01.02.2026"}, None),
     ("balance-debt", "points", True, {}, None),
     ("balance-expiring", "points", True, {"date": "01.02.2026"}, None),
-    ("card-caption", "points", True, {"number": "9161234567", "status": "active", "level": "L"}, None),
     ("registration-created", "points", True, {"number": "9161234567"}, None),
     ("history-debt-repaid", "points", True, {}, None),
     ("family-moved", "points", True, {}, None),
@@ -47,7 +46,9 @@ CASES: list[Case] = [
     ("notify-refund", "reversed", True, {"balance": points(100)}, None),
     ("notify-refund", "balance", True, {"reversed": points(100)}, None),
     ("notify-refund-restored", "reversed", True, {"restored": points(300), "balance": points(100)}, None),
-    ("notify-refund-restored", "restored", True, {"reversed": points(300), "balance": points(100)}, None),
+    ("notify-refund-restored", "restored", True, {"reversed": points(300), "balance": points(100)}, {
+        "ru": POINTS_RU, "en": {"one": "{n} spent point", "other": "{n} spent points"},
+    }),
     ("notify-refund-restored", "balance", True, {"reversed": points(300), "restored": points(300)}, None),
     ("notify-expiry-warning", "points", True, {"date": "01.02.2026"}, None),
     ("notify-expired", "points", True, {"balance": points(100)}, None),

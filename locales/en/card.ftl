@@ -2,10 +2,7 @@ card-caption =
     💳 Card <b>{ $number }</b>
     Status: { $status }
     Level: { $level }
-    Available: { POINTS($points) } { $points ->
-        [one] point
-       *[other] points
-    }
+    Points available: { POINTS($points) }
 card-code =
     Code to pay with points: <b>{ $code }</b>
     Valid for { $seconds } more { $seconds ->

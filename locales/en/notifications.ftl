@@ -35,9 +35,9 @@ notify-refund-restored = Refund: { POINTS($reversed) } { $reversed ->
         [one] point
        *[other] points
     } taken back, { POINTS($restored) } { $restored ->
-        [one] point
-       *[other] points
-    } you spent returned. Balance: { POINTS($balance) } { $balance ->
+        [one] spent point
+       *[other] spent points
+    } returned. Balance: { POINTS($balance) } { $balance ->
         [one] point
        *[other] points
     }.

@@ -71,7 +71,7 @@ async def test_redemption_and_refund_are_reported(uow: UnitOfWork, clock: Frozen
     await make_sender(uow, clock, bot, time=VirtualTime()).drain()
     texts = [text for _, text in sent_texts(bot.session)]  # type: ignore[arg-type]
     assert texts[0] == "You paid 50 points for your purchase. Balance: 50 points."
-    assert texts[2] == "Refund: 47 points taken back, 50 points you spent returned. Balance: 100 points."
+    assert texts[2] == "Refund: 47 points taken back, 50 spent points returned. Balance: 100 points."
 
 
 async def test_contact_persons_get_copies_of_service_messages_only(uow: UnitOfWork, clock: FrozenClock) -> None:
