@@ -53,7 +53,9 @@ CASES: list[Case] = [
     ("notify-expiry-warning", "points", True, {"date": "01.02.2026"}, None),
     ("notify-expired", "points", True, {"balance": points(100)}, None),
     ("notify-expired", "balance", True, {"points": points(100)}, None),
-    ("notify-birthday-bonus", "bonus", True, {"valid_until": "01.02.2026"}, None),
+    ("notify-birthday-bonus", "bonus", True, {"valid_until": "01.02.2026"}, {
+        "ru": POINTS_RU, "en": {"one": "is {n} gift point", "other": "are {n} gift points"},
+    }),
     ("staff-find-found", "count", False, {"paged": "no"}, {
         "ru": {"one": "Найден {n} клиент", "few": "Найдено {n} клиента", "many": "Найдено {n} клиентов"},
         "en": {"one": "Found {n} customer", "other": "Found {n} customers"},

@@ -54,7 +54,10 @@ notify-expired = { POINTS($points) } { $points ->
        *[other] points
     }.
 notify-birthday = Happy birthday! We wish you all the best.
-notify-birthday-bonus = Happy birthday! Here is a gift of { POINTS($bonus) } { $bonus ->
+notify-birthday-bonus = Happy birthday! Here { $bonus ->
+        [one] is
+       *[other] are
+    } { POINTS($bonus) } gift { $bonus ->
         [one] point
        *[other] points
     }, valid until { $valid_until }.

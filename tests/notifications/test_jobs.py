@@ -133,7 +133,7 @@ async def test_a_birthday_set_10_days_ago_gets_a_greeting_but_no_bonus(uow: Unit
     texts = dict(sent_texts(bot.session))  # type: ignore[arg-type]
     assert texts[recent.telegram_id] == "С днём рождения! Желаем всего самого лучшего."  # type: ignore[index]
     assert texts[settled.telegram_id] == (  # type: ignore[index]
-        "Happy birthday! Here is a gift of 500 points, valid until 17.06.2026."
+        "Happy birthday! Here are 500 gift points, valid until 17.06.2026."
     )
 
 
