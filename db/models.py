@@ -85,7 +85,9 @@ class Level(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("card_groups.id"))
     code: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(100))
+    # A name per language (services/levels.py LevelNames); migration 0012 named the seeded ones.
+    name_ru: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
     threshold_kopecks: Mapped[int] = mapped_column(BigInteger)
     percent_bp: Mapped[int] = mapped_column(Integer)
 

@@ -6,7 +6,7 @@ locale is always passed explicitly, so scheduler jobs render in each customer's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +14,18 @@ from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import FluentDecimal
+
+from services.ledger.amounts import (
+    Number,
+    format_money,
+    format_percent,
+    format_points,
+    shown_percent,
+    shown_points,
+    shown_rubles,
+)
+
+__all__ = ["Number", "Translator", "money", "percent", "points", "translator"]
 
 LOCALES_DIR = Path(__file__).parent
 DEFAULT_LOCALE = "ru"
@@ -45,13 +57,34 @@ def fluent_args(params: Mapping[str, Any]) -> dict[str, Any]:
     return args
 
 
+# Numbers reach the texts as numbers (services.ledger.amounts.shown_*), so a selector picks the
+# plural form by CLDR rules: `{ $points -> [one] балл ... }`; the functions POINTS(), MONEY() and
+# PERCENT() write them the way the bundle's language does ("2 500,50 ₽", "7,5 %").
+points = shown_points
+money = shown_rubles
+percent = shown_percent
+
+
+def _hundredths(value: Any) -> int:
+    # Fluent hands a function its own number types; str() gives back the digits we passed.
+    return int((Decimal(str(value)) * 100).to_integral_value())
+
+
+def _functions(locale: str) -> dict[str, Callable[[Any], Any]]:
+    return {
+        "POINTS": lambda value: format_points(_hundredths(value), locale=locale),
+        "MONEY": lambda value: format_money(_hundredths(value), locale=locale),
+        "PERCENT": lambda value: format_percent(_hundredths(value), locale=locale),
+    }
+
+
 class Translator:
     def __init__(self, directory: Path = LOCALES_DIR) -> None:
         self._bundles: dict[str, FluentBundle] = {}
         self.keys: dict[str, set[str]] = {}
         for locale in SUPPORTED:
             # use_isolating=False: Unicode isolation marks would show up in Telegram as garbage.
-            bundle = FluentBundle([locale], use_isolating=False)
+            bundle = FluentBundle([locale], use_isolating=False, functions=_functions(locale))
             keys: set[str] = set()
             for path in sorted((directory / locale).glob("*.ftl")):
                 resource = FluentResource(path.read_text(encoding="utf-8"))

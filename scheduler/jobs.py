@@ -15,6 +15,7 @@ from bot.context import AppContext
 from services import ledger
 from services.clock import Clock, FrozenClock
 from services.ledger import due as ledger_due
+from services.ledger.amounts import format_points
 from services.notifications import daily
 from services.notifications.limits import Limiter
 from services.notifications.ports import Notifier
@@ -83,7 +84,8 @@ async def _activate_pending(context: AppContext, today: date | None) -> str:
 
 
 def _points(units: int) -> str:
-    return f"{units / 100:g}"
+    # The command line speaks English; ":g" wrote 1 234 567 points as "1.23457e+06".
+    return format_points(units, locale="en")
 
 
 async def _expire_preview(context: AppContext, today: date) -> str:

@@ -17,6 +17,7 @@ from db.uow import UnitOfWork
 from services import audit
 from services.clock import Clock
 from services.errors import ValidationFailed
+from services.levels import LevelNames
 from services.notifications.kinds import BROADCAST
 from services.notifications.outbox import Message, enqueue_many
 from services.notifications.ports import Texts
@@ -123,18 +124,21 @@ async def count_audience(uow: UnitOfWork, clock: Clock, who: Audience) -> int:
 
 @dataclass(frozen=True)
 class AudienceChoices:
-    levels: tuple[tuple[str, str], ...]  # (code, name)
+    levels: tuple[tuple[str, LevelNames], ...]  # (code, names)
     stores: tuple[tuple[str, str], ...]
 
 
 async def audience_choices(uow: UnitOfWork) -> AudienceChoices:
     async def work(session: AsyncSession) -> AudienceChoices:
         levels = await session.execute(
-            select(Level.code, func.min(Level.name)).group_by(Level.code).order_by(func.min(Level.threshold_kopecks))
+            select(Level.code, func.min(Level.name_ru), func.min(Level.name_en))
+            .group_by(Level.code)
+            .order_by(func.min(Level.threshold_kopecks))
         )
         stores = await session.execute(select(Store.code, Store.name).order_by(Store.code))
         return AudienceChoices(
-            tuple((str(c), str(n)) for c, n in levels), tuple((str(c), str(n)) for c, n in stores)
+            tuple((str(c), LevelNames(str(ru), str(en))) for c, ru, en in levels),
+            tuple((str(c), str(n)) for c, n in stores),
         )
 
     return await uow.read(work)

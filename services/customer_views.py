@@ -11,10 +11,9 @@ from db.repositories import ledger as ledger_repo
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import CardNotFound, DomainError
-from services.ledger.amounts import format_points
 from services.ledger.card_rules import business_today, require_payment
 from services.ledger.otp import current_code
-from services.levels import card_level
+from services.levels import LevelNames, card_level
 from services.program import get_settings
 
 
@@ -24,7 +23,7 @@ class CardScreen:
     number: str
     status: str
     level_code: str
-    level_name: str
+    level_names: LevelNames
     available: int  # units available now: lots whose expiry instant has come are not counted
     can_pay: bool  # whether points can pay today (status and validity dates)
     code: str  # the 6-digit redemption code of this minute
@@ -49,13 +48,8 @@ async def card_screen(uow: UnitOfWork, clock: Clock, card_id: int) -> CardScreen
         available = card.balance - await ledger_repo.expired_held_of(session, card.id, now)
         return CardScreen(
             card_id=card.id, number=card.number, status=card.status, level_code=level.level.code,
-            level_name=level.level.name, available=available, can_pay=can_pay, code=code,
+            level_names=level.level.names, available=available, can_pay=can_pay, code=code,
             seconds_left=seconds_left,
         )
 
     return await uow.read(work)
-
-
-def format_rubles(kopecks: int) -> str:
-    """Kopecks -> "1500" or "1500.50": a ruble and a point share the same hundredths."""
-    return format_points(kopecks)

@@ -23,10 +23,21 @@ from services.program import CACHE_TTL_SECONDS
 
 
 @dataclass(frozen=True)
+class LevelNames:
+    """A level's name in each language the bot speaks; Russian for any other."""
+
+    ru: str
+    en: str
+
+    def of(self, locale: str | None) -> str:
+        return self.en if locale == "en" else self.ru
+
+
+@dataclass(frozen=True)
 class LevelInfo:
     id: int
     code: str
-    name: str
+    names: LevelNames
     percent_bp: int
     threshold_kopecks: int
 
@@ -40,7 +51,8 @@ class CardLevel:
 
 
 def _info(level: Level) -> LevelInfo:
-    return LevelInfo(level.id, level.code, level.name, level.percent_bp, level.threshold_kopecks)
+    return LevelInfo(level.id, level.code, LevelNames(level.name_ru, level.name_en), level.percent_bp,
+                     level.threshold_kopecks)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from services.ledger.card_rules import (
 )
 from services.ledger.redemption import ensure_within_cap, max_redeemable
 from services.ledger.results import AccrualResult
-from services.levels import card_level
+from services.levels import LevelNames, card_level
 from services.notifications.outbox import remember_contact_persons
 from services.phones import PhonePolicy, mask_phone
 from services.program import ProgramSettings, get_settings
@@ -58,7 +58,7 @@ class CardLookup:
     pending: int
     debt: int
     level_code: str
-    level_name: str
+    level_names: LevelNames
     level_percent_bp: int
     masked_phone: str | None
     customer_name: str | None  # first name only: enough to greet, not to identify
@@ -91,7 +91,7 @@ async def _lookup(session: AsyncSession, card: Card, now: datetime) -> CardLooku
         pending=card.pending,
         debt=card.debt,
         level_code=level.level.code,
-        level_name=level.level.name,
+        level_names=level.level.names,
         level_percent_bp=level.level.percent_bp,
         masked_phone=mask_phone(customer.phone) if live and customer and customer.phone else None,
         customer_name=customer.name if live and customer else None,

@@ -62,13 +62,14 @@ async def _reseed(engine: AsyncEngine) -> None:
 
     initial = importlib.import_module("db.migrations.versions.0001_initial_schema")
     async with engine.begin() as conn:
+        names_ru = importlib.import_module("db.migrations.versions.0012_level_names").NAMES_RU
         for code, name, threshold, bp in initial.LEVELS:
             await conn.execute(
                 text(
-                    "INSERT INTO levels (group_id, code, name, threshold_kopecks, percent_bp) "
-                    "VALUES (NULL, :c, :n, :t, :p)"
+                    "INSERT INTO levels (group_id, code, name_ru, name_en, threshold_kopecks, percent_bp) "
+                    "VALUES (NULL, :c, :ru, :n, :t, :p)"
                 ),
-                {"c": code, "n": name, "t": threshold, "p": bp},
+                {"c": code, "ru": names_ru[code], "n": name, "t": threshold, "p": bp},
             )
         for code, ru, en, semantics, forward, backward in initial.LINK_TYPES:
             await conn.execute(

@@ -12,12 +12,10 @@ from aiogram.types import Message
 from db.uow import UnitOfWork
 from handlers.telegram.card import level_label, no_card_text
 from handlers.telegram.menu import PRIVATE, REGISTERED, button, main_menu
-from locales import Translator
+from locales import Translator, money, percent, points
 from services.clock import Clock
-from services.customer_views import format_rubles
 from services.customers import CustomerView
 from services.ledger import BalanceView, get_balance
-from services.ledger.amounts import format_percent, format_points
 from services.program import get_settings
 
 _UNLOCKS_SHOWN = 5
@@ -32,26 +30,25 @@ def balance_text(tr: Translator, locale: str, view: BalanceView, tz: ZoneInfo) -
     discount = view.mode == "discount"
     # In discount mode the card earns no points, but points earned before the switch stay spendable.
     if not discount or view.available or view.pending or view.debt:
-        lines.append(tr.get(locale, "balance-available", points=format_points(view.available)))
+        lines.append(tr.get(locale, "balance-available", points=points(view.available)))
     if view.pending:
-        lines.append(tr.get(locale, "balance-pending", points=format_points(view.pending)))
+        lines.append(tr.get(locale, "balance-pending", points=points(view.pending)))
         lines.extend(
-            tr.get(locale, "balance-pending-unlock", points=format_points(unlock.points),
+            tr.get(locale, "balance-pending-unlock", points=points(unlock.points),
                    date=format_day(unlock.available_at, tz))
             for unlock in view.pending_unlocks[:_UNLOCKS_SHOWN]
         )
     if view.debt:
-        lines.append(tr.get(locale, "balance-debt", points=format_points(view.debt)))
+        lines.append(tr.get(locale, "balance-debt", points=points(view.debt)))
     if view.expiring_at is not None and view.expiring_points:
-        lines.append(tr.get(locale, "balance-expiring", points=format_points(view.expiring_points),
+        lines.append(tr.get(locale, "balance-expiring", points=points(view.expiring_points),
                             date=format_day(view.expiring_at, tz)))
-    level = level_label(tr, locale, view.level_code, view.level_name)
+    level = level_label(locale, view.level_names)
     key = "balance-level-discount" if discount else "balance-level"
-    lines.append(tr.get(locale, key, level=level, percent=format_percent(view.level_percent_bp)))
-    if view.next_level_code is not None and view.to_next_level_kopecks is not None:
-        lines.append(tr.get(locale, "balance-next-level", level=level_label(tr, locale, view.next_level_code,
-                                                                             view.next_level_code),
-                            amount=format_rubles(view.to_next_level_kopecks)))
+    lines.append(tr.get(locale, key, level=level, percent=percent(view.level_percent_bp)))
+    if view.next_level_names is not None and view.to_next_level_kopecks is not None:
+        lines.append(tr.get(locale, "balance-next-level", level=level_label(locale, view.next_level_names),
+                            amount=money(view.to_next_level_kopecks)))
     elif view.level_pinned:
         lines.append(tr.get(locale, "balance-level-pinned"))
     else:

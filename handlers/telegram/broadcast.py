@@ -147,7 +147,9 @@ def get_router() -> Router:
             options = [(str(m), str(m)) for m in range(1, MONTHS + 1)]
         else:
             choices = await broadcasts.audience_choices(uow)
-            pairs = choices.levels if kind == "level" else choices.stores
+            pairs = (
+                [(code, names.of(locale)) for code, names in choices.levels] if kind == "level" else choices.stores
+            )
             options = [(code, f"{name} ({code})") for code, name in pairs]
         if not options:
             await query.message.answer(tr.get(locale, "broadcast-no-choices"))

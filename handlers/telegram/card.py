@@ -13,22 +13,21 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 
 from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK, REGISTERED, button, main_menu
-from locales import Translator
+from locales import Translator, points
 from services.card_images import card_png
 from services.clock import Clock
 from services.customer_views import CardScreen, card_screen
 from services.customers import CustomerView
-from services.ledger.amounts import format_points
+from services.levels import LevelNames
 
 
 class CardAction(CallbackData, prefix="card"):
     action: str  # "refresh"; the card is always the sender's own, never named here
 
 
-def level_label(tr: Translator, locale: str, code: str, name: str) -> str:
-    """Known levels are translated; a level an admin added shows under its own name."""
-    key = f"level-{code}"
-    return tr.get(locale, key) if tr.has(key) else escape(name)
+def level_label(locale: str, names: LevelNames) -> str:
+    """The level's name in the reader's language (levels are program data, named per language)."""
+    return escape(names.of(locale))
 
 
 def no_card_text(tr: Translator, locale: str) -> str:
@@ -38,7 +37,7 @@ def no_card_text(tr: Translator, locale: str) -> str:
 def _caption(tr: Translator, locale: str, screen: CardScreen) -> str:
     head = tr.get(
         locale, "card-caption", number=screen.number, status=tr.get(locale, f"card-status-{screen.status}"),
-        level=level_label(tr, locale, screen.level_code, screen.level_name), points=format_points(screen.available),
+        level=level_label(locale, screen.level_names), points=points(screen.available),
     )
     if not screen.can_pay:
         # No code where it cannot be used: a blocked or earning-only card, or outside its dates.

@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 
 
 def error_text(tr: Translator, locale: str, error: DomainError) -> str:
-    return tr.get(locale, f"error-{error.code}", **fluent_args(error.params))
+    params = fluent_args(error.params)
+    # A role travels as its code ("admin"); a person reads its name in their language.
+    role = params.get("role")
+    if isinstance(role, str) and tr.has(f"staff-role-{role}"):
+        params["role"] = tr.get(locale, f"staff-role-{role}")
+    return tr.get(locale, f"error-{error.code}", **params)
 
 
 async def error_locale(locale: str | None, uow: UnitOfWork, user: User | None) -> str:

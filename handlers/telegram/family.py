@@ -18,12 +18,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, REGISTERED
 from handlers.telegram.start import START_PAYLOAD_KEY, send_registration_prompt, start_payload
-from locales import Translator
+from locales import Translator, points
 from services import customers, family
 from services.clock import Clock
 from services.customers import CustomerView
 from services.family import FamilyView, JoinResult
-from services.ledger.amounts import format_points
 
 _PAYLOAD_MAX = 64
 
@@ -67,7 +66,7 @@ def _join_text(result: JoinResult, tr: Translator, locale: str) -> str:
     if result.outcome == "joined":
         text = tr.get(locale, "family-joined", owner=owner, number=result.card_number)
         if result.moved_points:
-            text += "\n" + tr.get(locale, "family-moved", points=format_points(result.moved_points))
+            text += "\n" + tr.get(locale, "family-moved", points=points(result.moved_points))
         return text
     if result.outcome == "already":
         return tr.get(locale, "family-already", owner=owner, number=result.card_number)

@@ -8,15 +8,14 @@ from aiogram.types import Message
 
 from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, REGISTERED, button, main_menu
-from locales import Translator
-from services.ledger.amounts import format_percent
+from locales import Translator, percent
 from services.program import get_settings
 
 
 async def customer_help(uow: UnitOfWork, tr: Translator, locale: str) -> str:
     """The customer's help, with the numbers of the program as it is set now."""
     settings = await get_settings(uow)
-    return tr.get(locale, "help-text", cap=format_percent(settings.redemption_cap_bp))
+    return tr.get(locale, "help-text", cap=percent(settings.redemption_cap_bp))
 
 
 def get_router() -> Router:

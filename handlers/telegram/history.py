@@ -19,8 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db.uow import UnitOfWork
 from handlers.telegram.card import no_card_text
 from handlers.telegram.menu import PRIVATE, PRIVATE_CALLBACK, REGISTERED, button, main_menu
-from locales import Translator
-from services.customer_views import format_rubles
+from locales import Translator, money, percent, points
 from services.customers import CustomerView
 from services.errors import ValidationFailed
 from services.ledger import HistoryPage, HistoryRow, get_history
@@ -28,8 +27,10 @@ from services.ledger.amounts import format_points
 from services.program import get_settings
 
 PAGE_SIZE = 10
-# Kinds whose stored reason is a system tag ("welcome"), not words for a person.
-_SELF_EXPLAINING = frozenset({"welcome_bonus", "birthday_bonus", "expiry"})
+# The one kind whose stored reason is words a person wrote for the customer (the adjustment's
+# reason); every other reason is a system tag with internal ids ("refund RF-2", "debt repaid from
+# operation 17", "opening balance, import line 5"), which the kind's own name already says better.
+_WRITTEN_BY_A_PERSON = frozenset({"manual_adjustment"})
 _MAX_PAGE = 10_000
 
 
@@ -40,29 +41,29 @@ class HistoryNav(CallbackData, prefix="hist", sep="|"):
     page: int = 1
 
 
-def _signed(units: int) -> str:
-    text = format_points(units)
+def _signed(units: int, locale: str) -> str:
+    text = format_points(units, locale=locale)
     return text if units < 0 else f"+{text}"
 
 
 def _row_text(tr: Translator, locale: str, row: HistoryRow, tz: ZoneInfo) -> str:
     when = row.created_at.astimezone(tz).strftime("%d.%m.%Y %H:%M")
     what = tr.get(locale, f"history-kind-{row.kind}") if tr.has(f"history-kind-{row.kind}") else row.kind
-    head = tr.get(locale, "history-line", when=when, what=what, points=_signed(row.points))
+    head = tr.get(locale, "history-line", when=when, what=what, points=_signed(row.points, locale))
     details: list[str] = []
     if row.store_name:
         details.append(tr.get(locale, "history-where", store=escape(row.store_name)))
     if row.receipt_id:
         if row.receipt_kopecks is not None:
             details.append(tr.get(locale, "history-receipt-amount", receipt=escape(row.receipt_id),
-                                  amount=format_rubles(row.receipt_kopecks)))
+                                  amount=money(row.receipt_kopecks)))
         else:
             details.append(tr.get(locale, "history-receipt", receipt=escape(row.receipt_id)))
     if row.rate_bp is not None:
-        details.append(tr.get(locale, "history-rate", rate=format_points(row.rate_bp)))
+        details.append(tr.get(locale, "history-rate", rate=percent(row.rate_bp)))
     if row.debt_repaid:
-        details.append(tr.get(locale, "history-debt-repaid", points=format_points(row.debt_repaid)))
-    if row.reason and row.kind not in _SELF_EXPLAINING:
+        details.append(tr.get(locale, "history-debt-repaid", points=points(row.debt_repaid)))
+    if row.reason and row.kind in _WRITTEN_BY_A_PERSON:
         details.append(tr.get(locale, "history-reason", reason=escape(row.reason)))
     return head if not details else f"{head}\n    " + " · ".join(details)
 

@@ -26,9 +26,11 @@ def get_router() -> Router:
         counts = await outbox_counts(uow)
         lines = [tr.get(locale, "outbox-title"), tr.get(locale, "outbox-counts", **counts)]
         for progress in await broadcasts.recent_progress(uow):
+            status_key = f"outbox-status-{progress.status}"
             lines.append(
                 tr.get(
-                    locale, "outbox-broadcast", id=progress.broadcast_id, status=progress.status,
+                    locale, "outbox-broadcast", id=progress.broadcast_id,
+                    status=tr.get(locale, status_key) if tr.has(status_key) else progress.status,
                     queued=progress.queued, delivered=progress.delivered, blocked=progress.blocked,
                     failed=progress.failed, skipped=progress.skipped, waiting=progress.waiting,
                 )

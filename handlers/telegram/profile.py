@@ -51,11 +51,11 @@ def _on_off(tr: Translator, locale: str, enabled: bool) -> str:
 
 
 def profile_text(tr: Translator, locale: str, customer: CustomerView) -> str:
-    unset = tr.get(locale, "profile-not-set")
+    unset = tr.get(locale, "profile-not-set")  # "не указан": телефон, день рождения, e-mail
     name = " ".join(part for part in (customer.name, customer.surname) if part)
     return tr.get(
         locale, "profile-text",
-        name=escape(name) if name else unset,
+        name=escape(name) if name else tr.get(locale, "profile-not-set-name"),  # "не указано": имя
         birthday=customer.birthday.strftime("%d.%m.%Y") if customer.birthday else unset,
         email=escape(customer.email) if customer.email else unset,
         phone=escape(customer.phone or unset),

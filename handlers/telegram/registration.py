@@ -16,13 +16,12 @@ from handlers.telegram.start import (
     send_registration_prompt,
     stranger_locale,
 )
-from locales import Translator
+from locales import Translator, points
 from services import customers
 from services.clock import Clock
 from services.consent import POLICY_VERSION
 from services.customers import CustomerView, Registration
 from services.errors import InvalidName, ValidationFailed
-from services.ledger.amounts import format_points
 from services.phones import PhonePolicy
 
 
@@ -90,7 +89,7 @@ async def _register(
 def _outcome_text(tr: Translator, locale: str, result: Registration) -> str:
     if result.outcome == "created":
         return tr.get(locale, "registration-created", number=result.card_number or "",
-                      points=format_points(result.welcome_points))
+                      points=points(result.welcome_points))
     if result.outcome == "attached":
         return tr.get(locale, "registration-attached", number=result.card_number or "")
     if result.outcome == "conflict":

@@ -14,10 +14,9 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 
 from db.uow import UnitOfWork
 from handlers.telegram.menu import PRIVATE, main_menu
-from locales import Translator
+from locales import Translator, percent
 from services.consent import POLICY_VERSION
 from services.customers import CustomerView
-from services.ledger.amounts import format_percent
 from services.program import get_settings
 
 START_PAYLOAD_KEY = "start_payload"
@@ -53,7 +52,7 @@ async def send_registration_prompt(
     stranger sends, because a dismissed reply keyboard must come back."""
     locale = await stranger_locale(state, locale)
     await state.update_data({CONSENT_SHOWN_KEY: POLICY_VERSION})
-    cap = format_percent((await get_settings(uow)).redemption_cap_bp)
+    cap = percent((await get_settings(uow)).redemption_cap_bp)
     text = "\n\n".join(
         (tr.get(locale, "start-welcome", cap=cap), tr.get(locale, "start-consent", version=POLICY_VERSION),
          tr.get(locale, "start-share-hint"))

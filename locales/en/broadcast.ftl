@@ -18,7 +18,10 @@ broadcast-send = Send
 broadcast-cancel = Cancel
 broadcast-cancelled = Broadcast cancelled.
 broadcast-preview-failed = Telegram refused this text as a message: check the formatting and send it again.
-broadcast-queued = Broadcast #{ $id } queued for { $queued } customers. I will report when it is delivered; /outbox shows the progress.
+broadcast-queued = Broadcast #{ $id } queued for { $queued } { $queued ->
+        [one] customer
+       *[other] customers
+    }. I will report when it is delivered; /outbox shows the progress.
 broadcast-finished = Broadcast #{ $id } is finished: queued { $queued }, delivered { $delivered }, blocked the bot { $blocked }, failed { $failed }, skipped { $skipped }.
 error-invalid_audience = This audience is not valid.
 error-invalid_broadcast_text = The text must not be empty and must be at most { $limit } characters.

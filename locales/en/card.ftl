@@ -2,10 +2,13 @@ card-caption =
     💳 Card <b>{ $number }</b>
     Status: { $status }
     Level: { $level }
-    Points available: { $points }
+    Points available: { POINTS($points) }
 card-code =
     Code to pay with points: <b>{ $code }</b>
-    Valid for { $seconds } more seconds. Tell it to the cashier only if you want to pay with points.
+    Valid for { $seconds } more { $seconds ->
+        [one] second
+       *[other] seconds
+    }. Tell it to the cashier only if you want to pay with points.
 card-no-payment = Paying with points is not available on this card now.
 card-refresh = 🔄 Refresh code
 card-refreshed = Code refreshed
@@ -14,6 +17,3 @@ card-status-active = active
 card-status-accrual_only = earning only
 card-status-payment_only = paying with points only
 card-status-blocked = blocked
-level-base = Base
-level-silver = Silver
-level-gold = Gold

@@ -30,7 +30,7 @@ error-not_staff = This command is for staff only.
 error-invite_invalid = The invitation is not valid: it was used or has expired.
 error-invalid_amount = The amount is wrong. Examples: 1234, 1234.50, 1234,50.
 error-insufficient_points = Not enough points.
-error-cap_exceeded = Points can pay at most { $cap_percent }% of the receipt: at most { $max_units } { $max_units ->
+error-cap_exceeded = Points can pay at most { PERCENT($cap_percent) } of the receipt: at most { $max_units } { $max_units ->
         [one] point
        *[other] points
     } on this { $receipt_kopecks } RUB receipt.

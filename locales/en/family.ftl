@@ -9,7 +9,10 @@ family-button-leave = Leave the family
 family-invite = Send this link to a family member (it works once, for { $hours } h):
     { $link }
 family-joined = Done: you are in { $owner }'s family. Your purchases earn on card { $number }.
-family-moved = Your card's points moved to the family card: { $points }.
+family-moved = Your card's points moved to the family card: { POINTS($points) } { $points ->
+        [one] point
+       *[other] points
+    }.
 family-already = You are already in { $owner }'s family (card { $number }).
 family-choice = { $owner } invites you to their family (card { $number }). You have a card of your own. Switch to the family card? Your points move there with their expiry dates, and your card is closed.
 family-button-join = Switch to the family card

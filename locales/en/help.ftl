@@ -1,5 +1,5 @@
 help-text =
-    This is a loyalty program: every purchase earns points, and points pay up to { $cap }% of a receipt (1 point = 1 RUB). Your card number is your phone number.
+    This is a loyalty program: every purchase earns points, and points pay up to { PERCENT($cap) } of a receipt (1 point = 1 RUB). Your card number is your phone number.
 
     /card — the card with its QR code and the code to pay with points
     /balance — balance, pending and expiring points, level

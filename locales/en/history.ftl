@@ -7,9 +7,12 @@ history-next = Next ▶
 history-line = { $when } — { $what }: <b>{ $points }</b>
 history-where = 🏬 { $store }
 history-receipt = receipt { $receipt }
-history-receipt-amount = receipt { $receipt } for { $amount } RUB
-history-rate = rate { $rate }%
-history-debt-repaid = { $points } repaid a debt
+history-receipt-amount = receipt { $receipt } for { MONEY($amount) }
+history-rate = rate { PERCENT($rate) }
+history-debt-repaid = { POINTS($points) } { $points ->
+        [one] point
+       *[other] points
+    } repaid a debt
 history-reason = "{ $reason }"
 history-kind-purchase_accrual = Points for a purchase
 history-kind-redemption = Paid with points

@@ -18,7 +18,10 @@ import-outcome-error = row error, not imported
 import-reason-no_phone = no phone given
 import-reason-invalid_phone = "{ $phone }" is not a mobile phone number
 import-reason-phone_region = a number of another country: no card for it
-import-reason-frequent_phone = the phone occurs { $times } times in the file
+import-reason-frequent_phone = the phone occurs { $times ->
+        [one] once
+       *[other] { $times } times
+    } in the file
 import-reason-card_unbound = card { $card } exists but belongs to nobody
 import-reason-phone_is_card = the phone is already card { $card }: linked to its owner
 import-reason-duplicate = the same row is higher up in the file
@@ -42,8 +45,8 @@ import-note-balance_not_carried = no card of their own: card balance and orders 
 import-summary-title = Import of { $file }: { $rows } rows (dry run: { $dry })
 import-summary-count = { $outcome }: { $count }
 import-summary-written = Written: { $customers } customers, { $cards } cards ({ $legacy } legacy numbers), { $links } links, { $points } opening points
-import-summary-rounded = Kopecks dropped when rounding to whole points: { $points }
-import-summary-not-carried = Card balances of clients without a card of their own not carried over: { $rubles } RUB (see the report)
+import-summary-rounded = Fractions dropped when rounding to whole points: { POINTS($points) }
+import-summary-not-carried = Card balances of clients without a card of their own not carried over: { MONEY($rubles) } (see the report)
 import-summary-report = Report of skipped clients: { $path }
 import-summary-time = Time: { $seconds } s
 export-done = Exported { $count } customers to { $path }

@@ -7,6 +7,7 @@ profile-text =
     Language: { $language }
     Promotional messages: { $marketing }
 profile-not-set = not set
+profile-not-set-name = not set
 profile-on = on
 profile-off = off
 profile-edit-name = ✏️ Name

@@ -1,7 +1,10 @@
 registration-foreign-contact = This is not your contact. To get your card, share your own number with the button below: forwarded and other people's contacts are not accepted.
 registration-created =
     Done! Your card: <b>{ $number }</b>.
-    Welcome bonus: { $points } points. Show the card at the till with /card.
+    Welcome bonus: { POINTS($points) } { $points ->
+        [one] point
+       *[other] points
+    }. Show the card at the till with /card.
 registration-attached =
     We found your card <b>{ $number }</b>: it is in Telegram now, your points are all there. Show it at the till with /card.
 registration-conflict =

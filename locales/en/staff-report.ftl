@@ -8,8 +8,8 @@ staff-report-mine = <b>You ({ $name })</b>
 staff-report-store = <b>Store { $store }</b>
 staff-report-all-stores = all stores
 staff-report-totals =
-    Receipts: { $receipts } for { $sales } RUB
-    Accrued: { $accrued } pts
-    Redeemed: { $redeemed } pts
-    Refunds: { $refunded } RUB ({ $reversed } pts taken back)
+    Receipts: { $receipts } for { MONEY($sales) }
+    Accrued: { POINTS($accrued) } pts
+    Redeemed: { POINTS($redeemed) } pts
+    Refunds: { MONEY($refunded) } ({ POINTS($reversed) } pts taken back)
     New customers: { $customers }

@@ -18,7 +18,12 @@ broadcast-send = Отправить
 broadcast-cancel = Отмена
 broadcast-cancelled = Рассылка отменена.
 broadcast-preview-failed = Telegram не принял этот текст: проверьте оформление и пришлите снова.
-broadcast-queued = Рассылка №{ $id } поставлена в очередь для { $queued } клиентов. Сообщу, когда она будет доставлена; ход — в /outbox.
+broadcast-queued = Рассылка №{ $id } поставлена в очередь для { $queued } { $queued ->
+        [one] клиента
+        [few] клиентов
+        [many] клиентов
+       *[other] клиента
+    }. Сообщу, когда она будет доставлена; ход — в /outbox.
 broadcast-finished = Рассылка №{ $id } завершена: в очереди { $queued }, доставлено { $delivered }, заблокировали бота { $blocked }, ошибок { $failed }, пропущено { $skipped }.
 error-invalid_audience = Такая аудитория не подходит.
 error-invalid_broadcast_text = Текст не должен быть пустым и длиннее { $limit } символов.

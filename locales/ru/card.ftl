@@ -2,7 +2,7 @@ card-caption =
     💳 Карта <b>{ $number }</b>
     Статус: { $status }
     Уровень: { $level }
-    Доступно баллов: { $points }
+    Доступно баллов: { POINTS($points) }
 card-code =
     Код для оплаты баллами: <b>{ $code }</b>
     Действует ещё { $seconds } с. Назовите его кассиру, только если хотите оплатить баллами.
@@ -14,6 +14,3 @@ card-status-active = активна
 card-status-accrual_only = только начисление
 card-status-payment_only = только оплата баллами
 card-status-blocked = заблокирована
-level-base = Базовый
-level-silver = Серебряный
-level-gold = Золотой

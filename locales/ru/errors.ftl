@@ -30,7 +30,7 @@ error-not_staff = Эта команда только для сотруднико
 error-invite_invalid = Приглашение недействительно: оно уже использовано или истекло.
 error-invalid_amount = Сумма указана неверно. Примеры: 1234, 1234.50, 1234,50.
 error-insufficient_points = Недостаточно баллов.
-error-cap_exceeded = Баллами можно оплатить не больше { $cap_percent }% чека: не больше { $max_units } { $max_units ->
+error-cap_exceeded = Баллами можно оплатить не больше { PERCENT($cap_percent) } чека: не больше { $max_units } { $max_units ->
         [one] балла
         [other] балла
        *[many] баллов

@@ -7,9 +7,14 @@ history-next = Дальше ▶
 history-line = { $when } — { $what }: <b>{ $points }</b>
 history-where = 🏬 { $store }
 history-receipt = чек { $receipt }
-history-receipt-amount = чек { $receipt } на { $amount } ₽
-history-rate = ставка { $rate }%
-history-debt-repaid = в счёт долга { $points }
+history-receipt-amount = чек { $receipt } на { MONEY($amount) }
+history-rate = ставка { PERCENT($rate) }
+history-debt-repaid = в счёт долга { POINTS($points) } { $points ->
+        [one] балл
+        [few] балла
+        [many] баллов
+       *[other] балла
+    }
 history-reason = «{ $reason }»
 history-kind-purchase_accrual = Начисление за покупку
 history-kind-redemption = Оплата баллами

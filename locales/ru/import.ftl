@@ -18,7 +18,12 @@ import-outcome-error = ошибка в строке, не импортирова
 import-reason-no_phone = телефон не указан
 import-reason-invalid_phone = «{ $phone }» — не номер мобильного телефона
 import-reason-phone_region = номер другой страны: карты по нему не выдаются
-import-reason-frequent_phone = телефон встречается в файле { $times } раз
+import-reason-frequent_phone = телефон встречается в файле { $times } { $times ->
+        [one] раз
+        [few] раза
+        [many] раз
+       *[other] раза
+    }
 import-reason-card_unbound = карта { $card } уже есть, но не привязана к клиенту
 import-reason-phone_is_card = телефон уже является картой { $card }: клиент связан с её владельцем
 import-reason-duplicate = такая же строка уже есть выше в файле
@@ -42,8 +47,8 @@ import-note-balance_not_carried = своей карты нет: сумма на 
 import-summary-title = Импорт { $file }: строк { $rows } (пробный прогон: { $dry })
 import-summary-count = { $outcome }: { $count }
 import-summary-written = Записано: клиентов { $customers }, карт { $cards } (из них старых номеров { $legacy }), связей { $links }, начальных баллов { $points }
-import-summary-rounded = Отброшено копеек при округлении до целых баллов: { $points }
-import-summary-not-carried = Не перенесено сумм на картах клиентов без своей карты: { $rubles } ₽ (см. отчёт)
+import-summary-rounded = Отброшено дробных частей при округлении до целых баллов: { POINTS($points) }
+import-summary-not-carried = Не перенесено сумм на картах клиентов без своей карты: { MONEY($rubles) } (см. отчёт)
 import-summary-report = Отчёт о пропущенных клиентах: { $path }
 import-summary-time = Время: { $seconds } с
 export-done = Выгружено клиентов: { $count } в { $path }

@@ -6,7 +6,8 @@ profile-text =
     E-mail: { $email }
     Язык: { $language }
     Рекламные сообщения: { $marketing }
-profile-not-set = не указано
+profile-not-set = не указан
+profile-not-set-name = не указано
 profile-on = включены
 profile-off = выключены
 profile-edit-name = ✏️ Имя

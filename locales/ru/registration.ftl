@@ -1,7 +1,12 @@
 registration-foreign-contact = Это не ваш контакт. Чтобы получить карту, поделитесь своим номером кнопкой ниже — пересланные и чужие контакты не принимаются.
 registration-created =
     Готово! Ваша карта: <b>{ $number }</b>.
-    Приветственный бонус: { $points } баллов. Покажите карту на кассе — /card.
+    Приветственный бонус: { POINTS($points) } { $points ->
+        [one] балл
+        [few] балла
+        [many] баллов
+       *[other] балла
+    }. Покажите карту на кассе — /card.
 registration-attached =
     Мы нашли вашу карту <b>{ $number }</b>: теперь она в Telegram, баллы на месте. Покажите её на кассе — /card.
 registration-conflict =

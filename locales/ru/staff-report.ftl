@@ -8,8 +8,8 @@ staff-report-mine = <b>Вы ({ $name })</b>
 staff-report-store = <b>Магазин { $store }</b>
 staff-report-all-stores = все магазины
 staff-report-totals =
-    Чеков: { $receipts } на { $sales } ₽
-    Начислено: { $accrued } б.
-    Списано: { $redeemed } б.
-    Возвраты: { $refunded } ₽ (снято { $reversed } б.)
+    Чеков: { $receipts } на { MONEY($sales) }
+    Начислено: { POINTS($accrued) } б.
+    Списано: { POINTS($redeemed) } б.
+    Возвраты: { MONEY($refunded) } (снято { POINTS($reversed) } б.)
     Новых клиентов: { $customers }

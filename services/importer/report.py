@@ -13,6 +13,7 @@ from typing import TextIO
 
 from services.importer.parsing import Record, RowError
 from services.importer.rules import ALREADY, CARD, OUTCOMES, Decision
+from services.ledger.amounts import shown_points, shown_rubles
 from services.spreadsheet import safe_writer
 
 Render = Callable[[str, dict[str, object]], str]
@@ -134,9 +135,9 @@ def summary_lines(report: ImportReport, render: Render) -> list[str]:
         "points": report.opening_units // 100,
     }))
     if report.rounded_off_units:
-        lines.append(render("import-summary-rounded", {"points": f"{report.rounded_off_units / 100:.2f}"}))
+        lines.append(render("import-summary-rounded", {"points": shown_points(report.rounded_off_units)}))
     if report.not_carried_kopecks:
-        lines.append(render("import-summary-not-carried", {"rubles": f"{report.not_carried_kopecks / 100:.2f}"}))
+        lines.append(render("import-summary-not-carried", {"rubles": shown_rubles(report.not_carried_kopecks)}))
     if report.report_path:
         lines.append(render("import-summary-report", {"path": report.report_path}))
     lines.append(render("import-summary-time", {"seconds": f"{report.seconds:.1f}"}))

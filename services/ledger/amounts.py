@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
+
 from services.errors import InvalidAmount
 
 UNITS_PER_POINT = 100
@@ -49,13 +52,43 @@ def share(total: int, part: int, whole: int, quantum: int) -> int:
     return floor_to(total * part // whole, quantum)
 
 
-def format_points(units: int, decimals: int = 0) -> str:
-    """Units -> "50" or "50.25" (a leading "-" for negatives)."""
-    sign = "-" if units < 0 else ""
-    whole, cents = divmod(abs(units), UNITS_PER_POINT)
-    if decimals == 0 or cents == 0:
-        return f"{sign}{whole}" if cents == 0 else f"{sign}{whole}.{cents:02d}"
-    return f"{sign}{whole}.{cents:02d}"
+# What a text receives: a number in the unit a person reads (points, rubles, percent). Whole values
+# are ints and fractions floats, because Fluent picks a plural form only for int and float, and
+# a float 21.0 counts as a fraction ("21,0 балла" instead of "21 балл").
+Number = int | float
+
+
+def shown_points(units: int) -> Number:
+    return _shown(units, UNITS_PER_POINT)
+
+
+def shown_rubles(kopecks: int) -> Number:
+    return _shown(kopecks, 100)
+
+
+def shown_percent(bp: int) -> Number:
+    return _shown(bp, 100)
+
+
+def _shown(value: int, per: int) -> Number:
+    whole, rest = divmod(value, per)
+    return whole if rest == 0 else value / per
+
+
+def _number(value: Decimal, fraction: bool, locale: str) -> str:
+    """A number as `locale` writes it: "2 500,50" (a no-break space groups thousands, a comma
+    before the decimals) in Russian, "2,500.50" in English. Babel holds the CLDR data."""
+    return format_decimal(value, format="#,##0.00" if fraction else "#,##0", locale=_babel_locale(locale))
+
+
+def _babel_locale(locale: str | None) -> str:
+    return locale if locale in ("ru", "en") else "ru"
+
+
+def format_points(units: int, *, locale: str = "ru") -> str:
+    """Units -> "50", "1 250" or "50,25" in Russian ("1,250", "50.25" in English): decimals only
+    when the amount has a fraction, so whole points never read "50,00"."""
+    return _number(Decimal(units) / UNITS_PER_POINT, units % UNITS_PER_POINT != 0, locale)
 
 
 # Typed amounts ---------------------------------------------------------------------------------
@@ -96,14 +129,15 @@ def parse_points(text: str, *, field: str = "points", signed: bool = False) -> i
     return units
 
 
-def format_money(kopecks: int) -> str:
-    """Kopecks -> "1234" or "1234.50"."""
-    sign = "-" if kopecks < 0 else ""
-    rubles, rest = divmod(abs(kopecks), 100)
-    return f"{sign}{rubles}" if rest == 0 else f"{sign}{rubles}.{rest:02d}"
+def format_money(kopecks: int, *, locale: str = "ru") -> str:
+    """Kopecks -> "2 500,50 ₽" in Russian, "2,500.50 ₽" in English; whole rubles without ",00".
+    The sign stays after the number in both languages (one habit, and the symbol is the same), a
+    no-break space keeps it on the number's line."""
+    return _number(Decimal(kopecks) / 100, kopecks % 100 != 0, locale) + "\u00a0₽"
 
 
-def format_percent(bp: int) -> str:
-    """Basis points -> "5" or "7.5"."""
-    whole, rest = divmod(bp, 100)
-    return str(whole) if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+def format_percent(bp: int, *, locale: str = "ru") -> str:
+    """Basis points -> "7,5 %" in Russian (a no-break space before the sign, as Russian typesetting
+    wants), "7.5%" in English; at most two decimals, none when whole."""
+    pattern = "#,##0.##\u00a0%" if _babel_locale(locale) == "ru" else "#,##0.##%"
+    return babel_format_percent(Decimal(bp) / BP, format=pattern, locale=_babel_locale(locale))

@@ -66,11 +66,23 @@ def code_for_step(secret: str, step: int) -> str:
     return _totp(secret).at(step * STEP_SECONDS)
 
 
+# Under this many seconds left in a step, the card shows the next step's code: "valid 3 more s" is
+# no time to read six digits to a cashier. verify_code accepts the next step already (VALID_WINDOW).
+NEXT_CODE_BELOW_SECONDS = 10
+
+
 def current_code(card: Card, now: datetime) -> tuple[str, int]:
     """The code to show on the customer's /card screen and the seconds it stays current."""
     step = step_of(now)
     seconds_left = STEP_SECONDS - int(now.timestamp()) % STEP_SECONDS
-    return code_for_step(card.otp_secret, step), seconds_left
+    shown = step + 1 if seconds_left < NEXT_CODE_BELOW_SECONDS else step
+    # A code paid with already (the next step's, shown in the last seconds of the step before) would
+    # only be refused as used: show the first step after it while verify_code still accepts that.
+    if card.otp_last_step is not None and shown <= card.otp_last_step:
+        shown = card.otp_last_step + 1
+    if shown > step + VALID_WINDOW:
+        shown = step
+    return code_for_step(card.otp_secret, shown), seconds_left + (shown - step) * STEP_SECONDS
 
 
 def _usable_step(card: Card, code: str, now: datetime) -> int:

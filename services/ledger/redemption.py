@@ -25,7 +25,7 @@ from services.ledger.accrual import (
     stored_accrual,
     validate_receipt,
 )
-from services.ledger.amounts import BP, format_percent, format_points
+from services.ledger.amounts import BP, shown_percent, shown_points
 from services.ledger.card_rules import business_today, open_card, require_payment
 from services.ledger.idempotency import ensure_same_request, request_hash, write_once
 from services.ledger.results import AccrualResult, RedemptionResult
@@ -49,9 +49,9 @@ def ensure_within_cap(points: int, receipt_amount_kopecks: int, settings: Progra
     cap = max_redeemable(receipt_amount_kopecks, settings.redemption_cap_bp, settings.point_quantum)
     if points > cap:
         raise CapExceeded(
-            points=format_points(points, settings.points_decimals),
-            max_points=format_points(cap, settings.points_decimals),
-            cap_percent=format_percent(settings.redemption_cap_bp),
+            points=shown_points(points),
+            max_points=shown_points(cap),
+            cap_percent=shown_percent(settings.redemption_cap_bp),
             # The same as numbers, so that a message can say "at most 300 points on this 1 000 RUB receipt".
             units=points,
             max_units=cap,

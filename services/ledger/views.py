@@ -16,7 +16,7 @@ from db.models import Allocation, Card, Customer, Lot, Operation, Store
 from db.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import BadCursor, CardNotFound, ValidationFailed
-from services.levels import level_in, level_table_of
+from services.levels import LevelNames, level_in, level_table_of
 from services.program import get_settings
 
 
@@ -38,10 +38,11 @@ class BalanceView:
     expiring_points: int  # what burns at the nearest expiry date still ahead (business-calendar day)
     expiring_at: datetime | None
     level_code: str
-    level_name: str
+    level_names: LevelNames
     level_percent_bp: int
     level_pinned: bool
     next_level_code: str | None
+    next_level_names: LevelNames | None
     to_next_level_kopecks: int | None
 
 
@@ -113,10 +114,11 @@ async def get_balance(uow: UnitOfWork, clock: Clock, card_id: int) -> BalanceVie
         expiring_points=expiring_points,
         expiring_at=expiring_at,
         level_code=level.level.code,
-        level_name=level.level.name,
+        level_names=level.level.names,
         level_percent_bp=level.level.percent_bp,
         level_pinned=level.pinned,
         next_level_code=None if level.next_level is None else level.next_level.code,
+        next_level_names=None if level.next_level is None else level.next_level.names,
         to_next_level_kopecks=level.to_next_kopecks,
     )
 

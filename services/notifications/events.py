@@ -40,11 +40,15 @@ async def _business_date(session: AsyncSession, moment: datetime | None) -> str 
     return moment.astimezone(settings.tz).date().isoformat()
 
 
-async def _level_name(session: AsyncSession, card_id: int) -> str:
-    name = (
-        await session.execute(select(Level.name).join(Card, Card.level_id == Level.id).where(Card.id == card_id))
-    ).scalar_one_or_none()
-    return str(name or "")
+async def _level_names(session: AsyncSession, card_id: int) -> dict[str, str]:
+    """The level's name in each language: the message is rendered later, in the owner's language
+    at send time (services/notifications/render.py)."""
+    row = (
+        await session.execute(
+            select(Level.name_ru, Level.name_en).join(Card, Card.level_id == Level.id).where(Card.id == card_id)
+        )
+    ).one_or_none()
+    return {} if row is None else {"level_ru": str(row.name_ru), "level_en": str(row.name_en)}
 
 
 async def _purchase_messages(session: AsyncSession, owner: int, result: AccrualResult) -> list[Message]:
@@ -69,7 +73,7 @@ async def _purchase_messages(session: AsyncSession, owner: int, result: AccrualR
                 owner,
                 kinds.LEVEL_UP,
                 f"op:{result.operation_id}",
-                {"level": await _level_name(session, result.card.card_id), "code": result.card.level_code},
+                {**await _level_names(session, result.card.card_id), "code": result.card.level_code},
             )
         )
     return messages

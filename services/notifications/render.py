@@ -6,37 +6,33 @@ import html
 from datetime import date
 from typing import Any
 
+from services.ledger.amounts import shown_points
 from services.notifications import kinds
 from services.notifications.ports import Texts
-
-
-def format_points(units: int) -> str:
-    """Units (hundredths of a point) as people read them: 500 -> "5", 150 -> "1.50"."""
-    sign = "-" if units < 0 else ""
-    whole, cents = divmod(abs(units), 100)
-    return f"{sign}{whole}" if cents == 0 else f"{sign}{whole}.{cents:02d}"
 
 
 def format_date(value: str | None) -> str:
     return "" if not value else date.fromisoformat(value).strftime("%d.%m.%Y")
 
 
-def _args(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _args(kind: str, payload: dict[str, Any], locale: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in ("points", "balance", "reversed", "restored", "debt", "bonus"):
         if key in payload:
-            args[key] = format_points(int(payload[key] or 0))
+            args[key] = shown_points(int(payload[key] or 0))
     for key in ("available_on", "date", "valid_until"):
         if key in payload:
             args[key] = format_date(payload[key])
     if kind == kinds.LEVEL_UP:
-        args["level"] = html.escape(str(payload.get("level") or payload.get("code") or ""))
+        # "level" alone: a message queued before level names had languages.
+        name = payload.get("level_en" if locale == "en" else "level_ru") or payload.get("level") or payload.get("code")
+        args["level"] = html.escape(str(name or ""))
     return args
 
 
 def render(texts: Texts, locale: str, kind: str, payload: dict[str, Any], *, about_name: str | None = None) -> str:
     """The text of an outbox message. Broadcast texts are the admin's own HTML and are not rendered."""
-    args = _args(kind, payload)
+    args = _args(kind, payload, locale)
     key = f"notify-{kind.replace('_', '-')}"
     if kind == kinds.ACCRUAL and payload.get("pending"):
         key = "notify-accrual-pending"

@@ -42,6 +42,6 @@ async def test_a_failed_answer_after_accrue_then_the_redelivery_accrue_once(stac
     replayed = await client.wait_for(kate, "already posted", REPLY_TIMEOUT, after=sent)
     assert "accrued for receipt tg-" in replayed.text, replayed.text
     report = await say(client, kate, "/report today", "Receipts:")
-    assert "Receipts: 1 for 1000 RUB" in report.text, report.text
+    assert "Receipts: 1 for 1,000\u00a0₽" in report.text, report.text
     assert not [m.text for m in await client.messages(kate) if "try again" in m.text]
     assert "releasing it for redelivery" in stack.app.log.read_text(encoding="utf-8")

@@ -49,7 +49,7 @@ async def test_lookup_by_number_and_by_phone(api: Api) -> None:
     assert card["balance"] == 110_000  # welcome 100 points + 1000 seeded, in hundredths
     assert card["status"] == "active"
     assert card["masked_phone"] == "+7 *** ***-45-67"
-    assert card["level"] == {"code": "base", "name": card["level"]["name"], "percent_bp": 500}
+    assert card["level"] == {"code": "base", "name": "Base", "name_ru": "Базовый", "name_en": "Base", "percent_bp": 500}
     by_phone = await api.call("GET", "/api/v1/cards/lookup", headers={}, body=None)
     await problem_of(by_phone, 422, "validation_error")  # q is required
     by_phone = await api.client.get(

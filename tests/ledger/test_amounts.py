@@ -38,4 +38,6 @@ def test_share_is_cumulative_and_exact_at_the_end() -> None:
 def test_cap_and_format() -> None:
     assert max_redeemable(100_000, 3000, 100) == 30_000
     assert max_redeemable(999, 3000, 100) == 200  # 2.997 RUB -> 2 whole points
-    assert format_points(5000) == "50" and format_points(5025) == "50.25" and format_points(-5000, 2) == "-50"
+    assert format_points(5000) == "50" and format_points(5025) == "50,25" and format_points(-5000) == "-50"
+    assert format_points(123_456_700, locale="en") == "1,234,567"  # never "1.23457e+06"
+    assert format_points(123_456_750) == "1\u00a0234\u00a0567,50"

@@ -110,7 +110,8 @@ async def test_card_group_ladder(uow: UnitOfWork, clock: FrozenClock) -> None:
         group = CardGroup(code="staff", name="Staff")
         session.add(group)
         await session.flush()
-        session.add(Level(group_id=group.id, code="staff", name="Staff", threshold_kopecks=0, percent_bp=1500))
+        session.add(Level(group_id=group.id, code="staff", name_ru="Сотрудники", name_en="Staff", threshold_kopecks=0,
+                          percent_bp=1500))
         return group.id
 
     group_id = await uow.write(make_group)

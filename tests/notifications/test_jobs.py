@@ -79,10 +79,10 @@ async def test_a_lots_life_unlocks_day_14_warns_day_372_burns_day_379(uow: UnitO
     clock.set(datetime.combine(day(380), datetime.min.time(), tzinfo=UTC))
     await make_sender(uow, clock, bot, time=VirtualTime()).drain()
     assert [text for _, text in sent_texts(bot.session)] == [  # type: ignore[arg-type]
-        f"+50 points for your purchase. They become available on {day(14):%d.%m.%Y}.",
-        "50 points are now available to spend. Balance: 50.",
-        f"50 points expire on {day(379):%d.%m.%Y}. Spend them before then!",
-        "50 points have expired. Balance: 0.",
+        f"+50 points for your purchase, to spend from {day(14):%d.%m.%Y}.",
+        "50 points can now be spent. Balance: 50 points.",
+        f"On {day(379):%d.%m.%Y}, 50 points will expire. Spend them before then!",
+        "50 points expired. Balance: 0 points.",
     ]
 
 

@@ -47,7 +47,12 @@ async def test_a_purchase_queues_accrual_and_level_up_once(uow: UnitOfWork, cloc
         ("accrual", person.customer_id), ("level_up", person.customer_id)
     ]
     assert rows[0].payload == {"points": 175_000, "balance": 0, "pending": True, "available_on": "2026-01-29"}
-    assert rows[1].payload == {"level": "Silver", "code": "silver"}
+    assert rows[1].payload == {"level_ru": "Серебряный", "level_en": "Silver", "code": "silver"}
+
+    bot = recording_bot()
+    await make_sender(uow, clock, bot, time=VirtualTime()).drain()
+    texts = [text for _, text in sent_texts(bot.session)]  # type: ignore[arg-type]
+    assert texts[1] == "Поздравляем! Ваш уровень теперь <b>Серебряный</b>."
 
 
 async def test_redemption_and_refund_are_reported(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -65,8 +70,8 @@ async def test_redemption_and_refund_are_reported(uow: UnitOfWork, clock: Frozen
     bot = recording_bot()
     await make_sender(uow, clock, bot, time=VirtualTime()).drain()
     texts = [text for _, text in sent_texts(bot.session)]  # type: ignore[arg-type]
-    assert texts[0] == "You paid 50 points for your purchase. Balance: 50."
-    assert texts[2] == "Refund: 47 points taken back, 50 spent points returned. Balance: 100."
+    assert texts[0] == "You paid 50 points for your purchase. Balance: 50 points."
+    assert texts[2] == "Refund: 47 points taken back, 50 spent points returned. Balance: 100 points."
 
 
 async def test_contact_persons_get_copies_of_service_messages_only(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -92,7 +97,7 @@ async def test_contact_persons_get_copies_of_service_messages_only(uow: UnitOfWo
     bot = recording_bot()
     await make_sender(uow, clock, bot, time=VirtualTime()).drain()
     texts = dict(sent_texts(bot.session))  # type: ignore[arg-type]
-    assert texts[parent.telegram_id].startswith("<i>О клиенте Миша Петрова:</i>\n+5 б. за покупку.")  # type: ignore[index]
+    assert texts[parent.telegram_id].startswith("<i>О клиенте Миша Петрова:</i>\n+5 баллов за покупку.")  # type: ignore[index]
 
 
 async def test_a_tills_purchase_copies_to_the_owners_live_contact_persons(uow: UnitOfWork, clock: FrozenClock) -> None:

@@ -42,5 +42,5 @@ async def test_the_scheduler_runs_the_jobs_and_delivers(uow: UnitOfWork) -> None
             await asyncio.sleep(0.05)
     finally:
         await shutdown_scheduler(scheduler)
-    assert [m.text for m in bot.session.sent(SendMessage)] == ["Сгорело 1 б. Баланс: 0 б."]  # type: ignore[attr-defined]
+    assert [m.text for m in bot.session.sent(SendMessage)] == ["Баллы сгорели: 1 балл. Баланс: 0 баллов."]  # type: ignore[attr-defined]
     assert [row.status for row in await outbox(uow)] == ["sent"]

@@ -64,8 +64,8 @@ async def test_a_message_is_rendered_in_the_customers_language_and_sent_once(
     assert second is not None and second.sent == 0
     texts = dict(sent_texts(bot.session))  # type: ignore[arg-type]
     assert texts == {
-        ru.telegram_id: "+50 б. за покупку. Баланс: 120 б.",
-        en.telegram_id: "+50 points for your purchase. Balance: 120.",
+        ru.telegram_id: "+50 баллов за покупку. Баланс: 120 баллов.",
+        en.telegram_id: "+50 points for your purchase. Balance: 120 points.",
     }
     assert {m.status for m in await outbox(uow)} == {"sent"}
 

@@ -116,7 +116,7 @@ async def test_broadcast_and_outbox_are_for_admins_only(uow: UnitOfWork, clock: 
     harness = make_harness(uow, clock)
     await harness.feed(updates.text(updates.user(777_002), "/broadcast"))
     await harness.feed(updates.text(updates.user(777_003), "/outbox"))
-    assert harness.texts() == ["Для этого нужна роль не ниже «admin».", "Эта команда только для сотрудников."]
+    assert harness.texts() == ["Для этого нужна роль не ниже «администратор».", "Эта команда только для сотрудников."]
 
 
 async def test_outbox_shows_counts_by_status(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -134,7 +134,7 @@ async def test_outbox_shows_counts_by_status(uow: UnitOfWork, clock: FrozenClock
     await harness.feed(updates.text(updates.user(ADMIN), "/outbox"))
     report = harness.texts()[-1]
     assert "Отправлено: 1" in report and "Пропущено (отписка, блокировка, удаление): 1" in report
-    assert "Рассылка №1 (done): в очереди 2, доставлено 1" in report
+    assert "Рассылка №1 (завершена): в очереди 2, доставлено 1" in report
 
 
 async def test_blocking_unblocking_and_writing_change_reachability(uow: UnitOfWork, clock: FrozenClock) -> None:

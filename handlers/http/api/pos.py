@@ -35,7 +35,8 @@ def card_out(card: CardLookup) -> CardOut:
         balance=card.balance,
         pending=card.pending,
         debt=card.debt,
-        level=LevelOut(code=card.level_code, name=card.level_name, percent_bp=card.level_percent_bp),
+        level=LevelOut(code=card.level_code, name=card.level_names.en, name_ru=card.level_names.ru,
+                       name_en=card.level_names.en, percent_bp=card.level_percent_bp),
         masked_phone=card.masked_phone,
         customer_name=card.customer_name,
     )

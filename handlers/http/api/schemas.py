@@ -172,7 +172,9 @@ class ProgramSettingsPatch(Request):
 
 class LevelOut(Response):
     code: str
-    name: str
+    name: str = Field(description="The English name (as before names had languages); see name_ru, name_en.")
+    name_ru: str
+    name_en: str
     percent_bp: int = Field(description="Accrual (or discount) percent in basis points: 500 = 5 %.")
 
 

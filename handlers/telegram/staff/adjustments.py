@@ -10,7 +10,7 @@ from aiogram.types import Message
 from db.uow import UnitOfWork
 from handlers.telegram.committed import answer_committed
 from handlers.telegram.staff.access import StaffOnly, require
-from handlers.telegram.staff.common import ANSWER, esc, pts, tokens_of
+from handlers.telegram.staff.common import ANSWER, esc, pts, signed_pts, tokens_of
 from handlers.telegram.staff.keyboards import ask, cancel_keyboard
 from handlers.telegram.staff.refusals import refuse
 from handlers.telegram.staff.states import AdjustDialog
@@ -26,8 +26,7 @@ from services.staff_desk import TillOrigin
 
 
 def render_adjustment(result: AdjustmentResult, tr: Translator, locale: str) -> str:
-    sign = "+" if result.points > 0 else ""
-    text = tr.get(locale, "staff-adjust-done", points=f"{sign}{pts(result.points)}") + "\n" + tr.get(
+    text = tr.get(locale, "staff-adjust-done", points=signed_pts(result.points, locale)) + "\n" + tr.get(
         locale, "staff-card-after", balance=pts(result.card.balance), pending=pts(result.card.pending)
     )
     if result.replayed:

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.settings import Settings
 from db.uow import UnitOfWork
 from handlers.telegram.staff.access import StaffOnly, require
-from handlers.telegram.staff.common import ANSWER, esc, local_date, local_datetime, pts
+from handlers.telegram.staff.common import ANSWER, esc, local_date, local_datetime, pts, signed_pts
 from handlers.telegram.staff.keyboards import (
     LINKS_CALLBACK,
     EraseCustomer,
@@ -57,7 +57,7 @@ def render_customer_card(card: CustomerCard, tr: Translator, locale: str, settin
             locale, "staff-card-card", number=esc(balance.card_number),
             status=tr.get(locale, f"staff-status-{card.card_status or 'active'}"),
         ),
-        tr.get(locale, "staff-card-level", level=esc(balance.level_name)),
+        tr.get(locale, "staff-card-level", level=esc(balance.level_names.of(locale))),
         tr.get(locale, "staff-card-balance", balance=pts(balance.available), pending=pts(balance.pending)),
     ]
     if balance.debt:
@@ -72,11 +72,10 @@ def render_customer_card(card: CustomerCard, tr: Translator, locale: str, settin
     if card.operations:
         lines.append(tr.get(locale, "staff-card-operations"))
         for row in card.operations:
-            sign = "+" if row.points > 0 else ""
             lines.append(
                 tr.get(
                     locale, "staff-card-operation", at=local_datetime(row.created_at, settings),
-                    kind=tr.get(locale, f"staff-op-{row.kind}"), points=f"{sign}{pts(row.points)}",
+                    kind=tr.get(locale, f"staff-op-{row.kind}"), points=signed_pts(row.points, locale),
                     receipt=esc(row.receipt_id or ""),
                 )
             )

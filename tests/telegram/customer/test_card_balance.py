@@ -18,7 +18,7 @@ from handlers.telegram.card import CardAction
 from services import cards, stores
 from services.clock import FrozenClock
 from services.ledger import accrue_purchase
-from services.ledger.otp import current_code
+from services.ledger.otp import STEP_SECONDS, code_for_step, current_code, step_of, verify_code
 from tests.support import updates
 from tests.support.fixtures import make_harness
 from tests.telegram.customer.helpers import CARD, alerts, callback_on_photo, inline_buttons, last_message, register
@@ -58,6 +58,41 @@ async def test_card_shows_picture_status_level_and_current_code(
     assert isinstance(sent.photo, BufferedInputFile)
     image = Image.open(io.BytesIO(sent.photo.data))
     assert image.format == "PNG" and image.height > image.width  # QR above, barcode below
+
+
+async def test_under_10_seconds_left_the_card_shows_the_next_code(uow: UnitOfWork, clock: FrozenClock) -> None:
+    harness = make_harness(uow, clock)
+    sender = updates.user(33)
+    customer = await register(harness, sender)
+    assert customer.card_id is not None
+    into_step = int(clock.now().timestamp()) % STEP_SECONDS
+    clock.advance(timedelta(seconds=(STEP_SECONDS - 5 - into_step) % STEP_SECONDS))  # 5 s left in this step
+    await harness.feed(updates.text(sender, "/card"))
+    caption = harness.session.sent(SendPhoto)[0].caption or ""
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        card = await session.get(Card, customer.card_id, with_for_update=True)
+        assert card is not None
+        step = step_of(clock.now())
+        shown = code_for_step(card.otp_secret, step + 1)
+        await verify_code(session, card, shown, clock.now())  # the till accepts it right away
+        return shown, code_for_step(card.otp_secret, step)
+
+    shown, expiring = await uow.write(work)
+    assert shown in caption and expiring not in caption
+    # Its validity is the rest of this step and the whole next one, not "5 more seconds".
+    assert "Действует ещё 65 с." in caption
+
+    # Paid with; at the start of the next step the card does not show that used code again.
+    clock.advance(timedelta(seconds=6))
+    assert await _code(uow, clock, customer.card_id) != shown
+
+    async def verify_again(session: AsyncSession) -> None:
+        card = await session.get(Card, customer.card_id, with_for_update=True)
+        assert card is not None
+        await verify_code(session, card, current_code(card, clock.now())[0], clock.now())
+
+    await uow.write(verify_again)  # and the one it shows is accepted
 
 
 async def test_refresh_edits_the_caption_with_the_new_code(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -103,9 +138,10 @@ async def test_balance_shows_available_pending_expiry_and_next_level(
     assert {"ru": "Ожидают начисления: 500", "en": "Pending: 500"}[language] in text
     assert "29.01.2026" in text
     assert "14.02.2026" in text
-    assert {"ru": "Базовый (5%", "en": "Base (5%"}[language] in text
-    assert {"ru": "«Серебряный» осталось купить на 20000 ₽", "en": "Spend 20000 RUB more to reach Silver"}[
-        language] in text
+    assert {"ru": "Базовый (5\u00a0%", "en": "Base (5%"}[language] in text
+    assert {
+        "ru": "«Серебряный» осталось купить на 20\u00a0000\u00a0₽", "en": "Spend 20,000\u00a0₽ more to reach Silver"
+    }[language] in text
 
 
 async def test_balance_menu_button_in_the_other_language_still_works(uow: UnitOfWork, clock: FrozenClock) -> None:
@@ -150,6 +186,6 @@ async def test_balance_in_discount_mode_shows_the_discount(uow: UnitOfWork, cloc
     await update_settings(uow, clock, changes={"mode": "discount"}, actor="test")
     await harness.feed(updates.text(sender, "/balance"))
     text = last_message(harness).text
-    assert "скидка 5% на покупки" in text
+    assert "скидка 5\u00a0% на покупки" in text
     # The welcome points from before the switch stay spendable, so they are still shown.
     assert "Доступно: <b>100</b>" in text

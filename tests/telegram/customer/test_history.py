@@ -12,7 +12,7 @@ from db.uow import UnitOfWork
 from handlers.telegram.history import HistoryNav
 from services import customers, stores
 from services.clock import FrozenClock
-from services.ledger import accrue_purchase, get_history
+from services.ledger import accrue_purchase, get_history, refund
 from tests.support import updates
 from tests.support.fixtures import BotHarness, make_harness
 from tests.telegram.customer.helpers import alerts, inline_buttons, last_message, register
@@ -87,9 +87,26 @@ async def test_each_line_says_what_points_where_when_why(uow: UnitOfWork, clock:
     assert "<b>+5</b>" in line  # 5 % of 100 RUB
     assert "Магазин &lt;Центр&gt;" in line  # store names are escaped for HTML
     assert "15.01.2026 12:01" in line  # Moscow time
-    assert {"ru": "чек S1-R1 на 100 ₽", "en": "receipt S1-R1 for 100 RUB"}[language] in line
-    assert {"ru": "ставка 5%", "en": "rate 5%"}[language] in line
+    assert {"ru": "чек S1-R1 на 100\u00a0₽", "en": "receipt S1-R1 for 100\u00a0₽"}[language] in line
+    assert {"ru": "ставка 5\u00a0%", "en": "rate 5%"}[language] in line
     assert len(_buttons(last_message(harness).reply_markup)) == 0  # one page only: no buttons
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_a_refund_line_shows_no_internal_ids(uow: UnitOfWork, clock: FrozenClock, language: str) -> None:
+    harness = make_harness(uow, clock)
+    sender = updates.user(43, language=language)
+    customer = await register(harness, sender)
+    assert customer.card_id is not None
+    await _purchases(uow, clock, customer.card_id, 1)
+    [store] = await stores.list_stores(uow)
+    clock.advance(timedelta(minutes=1))
+    await refund(uow, clock, store_id=store.id, receipt_id="S1-R1", amount_kopecks=None, refund_id="RF-2", actor="test")
+    await harness.feed(updates.text(sender, "/history"))
+    line = last_message(harness).text.split("\n\n")[1]
+    assert {"ru": "Списание при возврате", "en": "Taken back on a refund"}[language] in line
+    # The stored reason "refund RF-2" is the till's id of the refund, in English: not for the customer.
+    assert "RF-2" not in line and "refund RF" not in line
 
 
 async def test_history_callback_never_shows_another_card(uow: UnitOfWork, clock: FrozenClock) -> None:

@@ -36,7 +36,7 @@ async def test_profile_shows_fields_and_buttons(uow: UnitOfWork, clock: FrozenCl
     await harness.feed(updates.text(sender, "/profile"))
     answer = last_message(harness)
     assert "Анна Петрова" in answer.text and "+79161234567" in answer.text
-    assert {"ru": "не указано", "en": "not set"}[language] in answer.text
+    assert {"ru": "День рождения: не указан", "en": "Birthday: not set"}[language] in answer.text
     assert BIRTHDAY in [data for _, data in inline_buttons(answer.reply_markup)]
 
 

@@ -15,6 +15,9 @@ async def shop(uow: UnitOfWork, clock: FrozenClock) -> Shop:
 
 def err(code: str, locale: str = "ru", /, **params: object) -> str:
     """The exact text a DomainError with this code is answered with."""
+    role = params.get("role")
+    if isinstance(role, str):  # a role is answered under its name, not its code (handlers/telegram/errors.py)
+        params = {**params, "role": translator().get(locale, f"staff-role-{role}")}
     return translator().get(locale, f"error-{code}", **params)
 
 

@@ -33,5 +33,10 @@ def test_points_signs() -> None:
 
 
 def test_formatting() -> None:
-    assert [format_money(k) for k in (123450, 100, 5, -250)] == ["1234.50", "1", "0.05", "-2.50"]
-    assert [format_percent(bp) for bp in (500, 750, 1025, 3000)] == ["5", "7.5", "10.25", "30"]
+    nb = "\u00a0"
+    assert [format_money(k) for k in (123450, 100, 5, -250)] == [
+        f"1{nb}234,50{nb}₽", f"1{nb}₽", f"0,05{nb}₽", f"-2,50{nb}₽"
+    ]
+    assert [format_money(k, locale="en") for k in (123450, 100)] == [f"1,234.50{nb}₽", f"1{nb}₽"]
+    assert [format_percent(bp) for bp in (500, 750, 1025, 3000)] == [f"5{nb}%", f"7,5{nb}%", f"10,25{nb}%", f"30{nb}%"]
+    assert [format_percent(bp, locale="en") for bp in (500, 750)] == ["5%", "7.5%"]

@@ -42,9 +42,11 @@ async def test_a_cashier_sees_a_masked_phone_and_no_birthday(shop: Shop) -> None
 async def test_a_manager_sees_everything_and_the_card_shows_the_account(shop: Shop) -> None:
     await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1000 R-1")
     card = (await shop.press(MANAGER, f"stf:{shop.customer_id}"))[0]
-    for expected in ("Петрова Анна", "+79161234567", "01.02.1990", f"Карта {CUSTOMER_CARD} — активна", "Base",
+    for expected in ("Петрова Анна", "+79161234567", "01.02.1990", f"Карта {CUSTOMER_CARD} — активна",
+                     "Уровень: Базовый",
                      "Баланс: 100 б., ожидают начисления: 50 б.", "покупка · +50 R-1", "приветственный бонус · +100"):
         assert expected in card, expected
+    assert "Base" not in card  # the level's Russian name on a Russian screen
     assert shop.buttons() == {
         "👪 Связи": f"lk:open:{shop.customer_id}", "🗑 Удалить персональные данные": f"ster:ask:{shop.customer_id}",
     }
@@ -59,6 +61,7 @@ async def test_the_customer_card_in_english(shop: Shop) -> None:
     await shop.harness.feed(updates.callback(updates.user(MANAGER, language="en"), f"stf:{shop.customer_id}"))
     sent = [r.text for r in shop.harness.session.requests[start:] if hasattr(r, "text") and r.text]
     assert any("Balance: 100 pts" in t for t in sent)
+    assert any("Level: Base" in t for t in sent)
 
 
 async def test_an_unknown_customer_button(shop: Shop) -> None:

@@ -127,7 +127,7 @@ async def test_help_and_start_follow_the_cap_setting(shop: Shop) -> None:
     await program.update_settings(shop.uow, shop.clock, changes={"redemption_cap_bp": 5000}, actor="test")
     customer = 555
     [prompt] = await shop.send(customer, "/start")
-    assert "до 50% чека" in prompt and "30%" not in prompt
+    assert "до 50\u00a0% чека" in prompt and "30\u00a0%" not in prompt
     [prompt] = await shop.send(customer, "/start", language="en")
     assert "up to 50% of a receipt" in prompt
 
@@ -139,5 +139,5 @@ async def test_a_staff_member_who_is_a_customer_gets_both_helps(shop: Shop) -> N
         language="ru", policy_version=POLICY_VERSION, phone_policy=PhonePolicy(),
     )
     [answer] = await shop.send(CASHIER, "/help")
-    assert answer.startswith("Это бонусная программа") and "до 40% чека" in answer
+    assert answer.startswith("Это бонусная программа") and "до 40\u00a0% чека" in answer
     assert answer.endswith(text("staff-help-cashier"))

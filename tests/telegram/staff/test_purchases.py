@@ -10,7 +10,7 @@ from tests.telegram.staff.helpers import CASHIER, CASHIER2, CUSTOMER_CARD, Shop
 
 async def test_accrue_in_one_line_with_a_receipt_and_its_repeat(shop: Shop) -> None:
     answers = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1234,50 A-17")
-    assert answers[0].startswith("✅ Начислено 61 б. (5%) за чек A-17 на 1234.50 ₽.")
+    assert answers[0].startswith("✅ Начислено 61 б. (5\u00a0%) за чек A-17 на 1\u00a0234,50\u00a0₽.")
     assert "Баллы станут доступны 29.01.2026" in answers[0]
     # The same receipt again is recognised, not accrued twice.
     again = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1234.50 A-17")
@@ -32,9 +32,9 @@ async def test_accrue_without_a_receipt_generates_one_each_time(shop: Shop) -> N
 async def test_accrue_takes_a_card_or_a_phone_in_any_spelling(shop: Shop) -> None:
     for number, card in enumerate(["+7 916 123 45 67", "8 (916) 123-45-67", "+79161234567", CUSTOMER_CARD]):
         answers = await shop.send(CASHIER, f"/accrue {card} 200 B-{number}")
-        assert answers[0].startswith(f"✅ Начислено 10 б. (5%) за чек B-{number}"), (card, answers)
+        assert answers[0].startswith(f"✅ Начислено 10 б. (5\u00a0%) за чек B-{number}"), (card, answers)
         answers = await shop.send(CASHIER, f"/accrue {card} 200")
-        assert answers[0].startswith("✅ Начислено 10 б. (5%) за чек tg-"), (card, answers)
+        assert answers[0].startswith("✅ Начислено 10 б. (5\u00a0%) за чек tg-"), (card, answers)
 
 
 async def test_accrue_as_a_dialog_with_and_without_a_receipt(shop: Shop) -> None:
@@ -44,11 +44,11 @@ async def test_accrue_as_a_dialog_with_and_without_a_receipt(shop: Shop) -> None
     assert await shop.send(CASHIER, "-5") == [err("invalid_amount") + "\n" + text("staff-again-amount")]
     await shop.send(CASHIER, "1000")
     assert "stx:skip" in shop.buttons().values()
-    assert (await shop.send(CASHIER, "C-9"))[0].startswith("✅ Начислено 50 б. (5%) за чек C-9")
+    assert (await shop.send(CASHIER, "C-9"))[0].startswith("✅ Начислено 50 б. (5\u00a0%) за чек C-9")
     await shop.send(CASHIER, "/accrue")
     await shop.send(CASHIER, CUSTOMER_CARD)
     await shop.send(CASHIER, "500")
-    assert (await shop.press(CASHIER, "stx:skip"))[0].startswith("✅ Начислено 25 б. (5%) за чек tg-")
+    assert (await shop.press(CASHIER, "stx:skip"))[0].startswith("✅ Начислено 25 б. (5\u00a0%) за чек tg-")
     assert await shop.operations("purchase_accrual") == 2
 
 
@@ -78,7 +78,7 @@ async def test_accrue_needs_arguments_or_nothing(shop: Shop) -> None:
 async def test_discount_mode_answers_the_discount(shop: Shop) -> None:
     await program.update_settings(shop.uow, shop.clock, changes={"mode": "discount"}, actor="test")
     answers = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1000 D-1")
-    assert answers[0].startswith("🏷 Дайте скидку 50 ₽ (5%) на чек D-1 на 1000 ₽.")
+    assert answers[0].startswith("🏷 Дайте скидку 50\u00a0₽ (5\u00a0%) на чек D-1 на 1\u00a0000\u00a0₽.")
     assert await shop.operations("discount_purchase") == 1
 
 
@@ -113,9 +113,9 @@ async def test_redeem_as_a_dialog(shop: Shop) -> None:
     await shop.send(CASHIER, "20")
     # Over the cap: refused at once, before the customer is asked for the code; a larger receipt fits.
     over = await shop.send(CASHIER, "50")
-    cap = err("cap_exceeded", cap_percent="30", max_units=points_value(1500), receipt_kopecks=money_value(5000))
+    cap = err("cap_exceeded", cap_percent=30, max_units=points_value(1500), receipt_kopecks=money_value(5000))
     assert over == [cap + "\n" + text("staff-again-receipt-amount")]
-    assert over[0].startswith("Баллами можно оплатить не больше 30% чека: не больше 15 баллов на чек 50 ₽.")
+    assert over[0].startswith("Баллами можно оплатить не больше 30 % чека: не больше 15 баллов на чек 50 ₽.")
     asked = await shop.send(CASHIER, "100,00")
     assert asked == ["Чек на 100 ₽, списать 20 баллов. Код из карты клиента в боте (6 цифр)?"]
     assert (await shop.send(CASHIER, await shop.code()))[0].startswith(text("staff-summary-title-redeem"))
@@ -127,8 +127,8 @@ async def test_redeem_refusals_change_nothing(shop: Shop) -> None:
     code = await shop.code()
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 000000") == [err("bad_code")]
     over_cap = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 31 100 {code}")
-    assert over_cap == [err("cap_exceeded", cap_percent="30", max_units=points_value(3000),
-                            receipt_kopecks=money_value(10000))] and "30%" in over_cap[0]
+    assert over_cap == [err("cap_exceeded", cap_percent=30, max_units=points_value(3000),
+                            receipt_kopecks=money_value(10000))] and "30 %" in over_cap[0]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 150 1000 {code}") == [err("insufficient_points")]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} -5 100 {code}") == [err("invalid_amount")]
     assert await shop.send(CASHIER, f"/redeem 9031112233 5 100 {code}") == [err("card_not_found")]

@@ -10,9 +10,9 @@ async def test_partial_then_full_refund_in_one_line(shop: Shop) -> None:
     await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1000 R-1")
     assert (await shop.card()).pending == 5000
     partial = await shop.send(CASHIER, "/refund R-1 400")
-    assert partial[0].startswith("↩️ Возврат 400 ₽ по чеку R-1 (всего возвращено 400 ₽). Снято 20 б.")
+    assert partial[0].startswith("↩️ Возврат 400\u00a0₽ по чеку R-1 (всего возвращено 400\u00a0₽). Снято 20 б.")
     rest = await shop.send(MANAGER, "/refund R-1")  # a manager of the same store may refund it too
-    assert rest[0].startswith("↩️ Возврат 600 ₽ по чеку R-1 (всего возвращено 1000 ₽). Снято 30 б.")
+    assert rest[0].startswith("↩️ Возврат 600\u00a0₽ по чеку R-1 (всего возвращено 1\u00a0000\u00a0₽). Снято 30 б.")
     assert (await shop.card()).pending == 0
     assert await shop.send(CASHIER, "/refund R-1") == [err("refund_exceeds_receipt")]
     assert await shop.operations("refund_reversal") == 2
@@ -23,11 +23,11 @@ async def test_refund_as_a_dialog(shop: Shop) -> None:
     assert await shop.send(CASHIER, "/refund") == ["Номер чека для возврата?"]
     await shop.send(CASHIER, "R-2")
     assert "stx:full" in shop.buttons().values()
-    assert (await shop.send(CASHIER, "100"))[0].startswith("↩️ Возврат 100 ₽ по чеку R-2")
+    assert (await shop.send(CASHIER, "100"))[0].startswith("↩️ Возврат 100\u00a0₽ по чеку R-2")
     await shop.send(CASHIER, "/refund")
     await shop.send(CASHIER, "R-2")
     full = await shop.press(CASHIER, "stx:full")
-    assert full[0].startswith("↩️ Возврат 900 ₽ по чеку R-2 (всего возвращено 1000 ₽)")
+    assert full[0].startswith("↩️ Возврат 900\u00a0₽ по чеку R-2 (всего возвращено 1\u00a0000\u00a0₽)")
 
 
 async def test_a_refund_restores_points_spent_on_the_receipt(shop: Shop) -> None:

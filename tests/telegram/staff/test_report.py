@@ -53,9 +53,9 @@ async def test_report_in_one_line_and_as_buttons(shop: Shop) -> None:
     await _day_of_work(shop)
     answers = await shop.send(CASHIER, "/report today")
     mine, store = answers[0].split("Магазин S1")
-    assert "Чеков: 2 на 1100 ₽" in mine and "Начислено: 53 б." in mine and "Списано: 30 б." in mine
-    assert "Возвраты: 400 ₽ (снято 20 б.)" in mine and "Новых клиентов: 1" in mine
-    assert "Чеков: 3 на 3100 ₽" in store and "Начислено: 153 б." in store
+    assert "Чеков: 2 на 1\u00a0100\u00a0₽" in mine and "Начислено: 53 б." in mine and "Списано: 30 б." in mine
+    assert "Возвраты: 400\u00a0₽ (снято 20 б.)" in mine and "Новых клиентов: 1" in mine
+    assert "Чеков: 3 на 3\u00a0100\u00a0₽" in store and "Начислено: 153 б." in store
     assert await shop.send(CASHIER, "/report") == ["Отчёт за какой период?"]
     assert set(shop.buttons().values()) == {"str:today", "str:week"}
     assert (await shop.press(CASHIER, "str:week"))[0].startswith("📊 Отчёт за 7 дней")
@@ -64,7 +64,7 @@ async def test_report_in_one_line_and_as_buttons(shop: Shop) -> None:
 async def test_report_for_someone_without_a_store_covers_all_stores(shop: Shop) -> None:
     await _day_of_work(shop)
     answers = await shop.send(OWNER, "/report today")
-    assert "все магазины" in answers[0] and "Чеков: 4 на 3600 ₽" in answers[0]
+    assert "все магазины" in answers[0] and "Чеков: 4 на 3\u00a0600\u00a0₽" in answers[0]
 
 
 async def test_report_bad_period(shop: Shop) -> None:
