@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import FluentDecimal
 
 from services.ledger.amounts import (
     Number,
@@ -32,18 +31,6 @@ DEFAULT_LOCALE = "ru"
 SUPPORTED = ("ru", "en")
 
 
-def money_value(kopecks: int) -> FluentDecimal:
-    """Kopecks as a Fluent number of rubles, written the locale's way: `2 500,50` in Russian,
-    `2,500.50` in English; whole rubles without decimals (`1 000`)."""
-    return FluentDecimal(Decimal(kopecks) / 100, minimumFractionDigits=2 if kopecks % 100 else 0)
-
-
-def points_value(units: int) -> FluentDecimal:
-    """Ledger units (hundredths of a point) as a Fluent number of points, so that a message can
-    choose the plural form (`1 балл`, `3 балла`, `300 баллов`)."""
-    return FluentDecimal(Decimal(units) / 100, minimumFractionDigits=2 if units % 100 else 0)
-
-
 def fluent_args(params: Mapping[str, Any]) -> dict[str, Any]:
     """A domain error's parameters for its message: integers named `*_kopecks` are money and
     `*_units` are points (services/errors.py keeps parameters plain, for the API's problem bodies)."""
@@ -51,9 +38,9 @@ def fluent_args(params: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in params.items():
         if isinstance(value, int) and not isinstance(value, bool):
             if name.endswith("_kopecks"):
-                args[name] = money_value(value)
+                args[name] = shown_rubles(value)
             elif name.endswith("_units"):
-                args[name] = points_value(value)
+                args[name] = shown_points(value)
     return args
 
 

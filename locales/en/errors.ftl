@@ -30,11 +30,11 @@ error-not_staff = This command is for staff only.
 error-invite_invalid = The invitation is not valid: it was used or has expired.
 error-invalid_amount = The amount is wrong. Examples: 1234, 1234.50, 1234,50.
 error-insufficient_points = Not enough points.
-error-cap_exceeded = Points can pay at most { PERCENT($cap_percent) } of the receipt: at most { $max_units } { $max_units ->
+error-cap_exceeded = Points can pay at most { PERCENT($cap_percent) } of the receipt: at most { POINTS($max_units) } { $max_units ->
         [one] point
        *[other] points
-    } on this { $receipt_kopecks } RUB receipt.
-error-receipt_too_large = A receipt of { $amount_kopecks } RUB is above the program's limit of { $max_kopecks } RUB. Check the amount: it may be a typo, or the customer's code typed as the amount.
+    } on this { MONEY($receipt_kopecks) } receipt.
+error-receipt_too_large = A receipt of { MONEY($amount_kopecks) } is above the program's limit of { MONEY($max_kopecks) }. Check the amount: it may be a typo, or the customer's code typed as the amount.
 error-bad_code = The code is wrong or expired. Ask the customer to open their card in the bot and read the current code.
 error-code_already_used = This code has already been used. Ask the customer to open their card in the bot and read the new code: it changes every minute.
 error-too_many_code_attempts = { $scope ->

@@ -33,12 +33,12 @@ staff-cardstatus-done = Card { $card }: status “{ $status }”.
 staff-adjust-replayed = This adjustment was already made — nothing was changed again.
 staff-refund-replayed = This refund was already made — nothing was refunded again.
 # Steps that say back what was taken, and what to type again after a refusal.
-staff-ask-receipt-for = Receipt of { $amount } RUB. Receipt number? If there is none, press the button and the bot will make one up.
-staff-ask-receipt-amount-for = Redeem { $points } { $points ->
+staff-ask-receipt-for = Receipt of { MONEY($amount) }. Receipt number? If there is none, press the button and the bot will make one up.
+staff-ask-receipt-amount-for = Redeem { POINTS($points) } { $points ->
         [one] point
        *[other] points
     }. Receipt amount?
-staff-ask-code-for = Receipt of { $amount } RUB, redeem { $points } { $points ->
+staff-ask-code-for = Receipt of { MONEY($amount) }, redeem { POINTS($points) } { $points ->
         [one] point
        *[other] points
     }. The code from the customer's card in the bot (6 digits)?
@@ -51,20 +51,20 @@ staff-again-code = Type the code again.
 staff-again-adjust-points = Type the points again: +N to add, -N to take.
 # The summary confirmed before points move.
 staff-summary-title-redeem = Check before redeeming:
-staff-summary-title-accrue = The receipt is above { $threshold } RUB — check before accruing:
+staff-summary-title-accrue = The receipt is above { MONEY($threshold) } — check before accruing:
 staff-summary-customer = Customer: { $name }
 staff-summary-no-customer = Customer: the card has no owner
 staff-summary-card = Card: { $card }
-staff-summary-receipt = Receipt: { $receipt } of { $amount } RUB
-staff-summary-paid = Paid with points: { $points } { $points ->
+staff-summary-receipt = Receipt: { $receipt } of { MONEY($amount) }
+staff-summary-paid = Paid with points: { POINTS($points) } { $points ->
         [one] point
        *[other] points
     }
-staff-summary-earn = To earn: { $points } { $points ->
+staff-summary-earn = To earn: { POINTS($points) } { $points ->
         [one] point
        *[other] points
     }
-staff-summary-discount = Discount to give: { $discount } RUB
+staff-summary-discount = Discount to give: { MONEY($discount) }
 staff-button-confirm = ✅ Confirm
 staff-button-cancel-operation = ✖️ Cancel
 staff-confirm-cancelled = Cancelled: nothing was posted — no points redeemed or accrued.

@@ -30,12 +30,12 @@ error-not_staff = Эта команда только для сотруднико
 error-invite_invalid = Приглашение недействительно: оно уже использовано или истекло.
 error-invalid_amount = Сумма указана неверно. Примеры: 1234, 1234.50, 1234,50.
 error-insufficient_points = Недостаточно баллов.
-error-cap_exceeded = Баллами можно оплатить не больше { PERCENT($cap_percent) } чека: не больше { $max_units } { $max_units ->
+error-cap_exceeded = Баллами можно оплатить не больше { PERCENT($cap_percent) } чека: не больше { POINTS($max_units) } { $max_units ->
         [one] балла
         [other] балла
        *[many] баллов
-    } на чек { $receipt_kopecks } ₽.
-error-receipt_too_large = Чек на { $amount_kopecks } ₽ больше предела программы — { $max_kopecks } ₽. Проверьте сумму: может быть, это опечатка или код клиента вместо суммы.
+    } на чек { MONEY($receipt_kopecks) }.
+error-receipt_too_large = Чек на { MONEY($amount_kopecks) } больше предела программы — { MONEY($max_kopecks) }. Проверьте сумму: может быть, это опечатка или код клиента вместо суммы.
 error-bad_code = Код неверный или устарел. Попросите клиента открыть карту в боте и назвать текущий код.
 error-code_already_used = Этот код уже использован. Попросите клиента открыть карту в боте и назвать новый код: он меняется каждую минуту.
 error-too_many_code_attempts = { $scope ->

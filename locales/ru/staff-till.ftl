@@ -33,14 +33,14 @@ staff-cardstatus-done = Карта { $card }: статус «{ $status }».
 staff-adjust-replayed = Эта корректировка уже проведена — повторно ничего не изменено.
 staff-refund-replayed = Этот возврат уже проведён — повторно ничего не возвращено.
 # Steps that say back what was taken, and what to type again after a refusal.
-staff-ask-receipt-for = Чек на { $amount } ₽. Номер чека? Если его нет, нажмите кнопку — номер придумает бот.
-staff-ask-receipt-amount-for = Списать { $points } { $points ->
+staff-ask-receipt-for = Чек на { MONEY($amount) }. Номер чека? Если его нет, нажмите кнопку — номер придумает бот.
+staff-ask-receipt-amount-for = Списать { POINTS($points) } { $points ->
         [one] балл
         [few] балла
         [other] балла
        *[many] баллов
     }. Сумма чека?
-staff-ask-code-for = Чек на { $amount } ₽, списать { $points } { $points ->
+staff-ask-code-for = Чек на { MONEY($amount) }, списать { POINTS($points) } { $points ->
         [one] балл
         [few] балла
         [other] балла
@@ -55,24 +55,24 @@ staff-again-code = Введите код ещё раз.
 staff-again-adjust-points = Введите баллы ещё раз: +N добавить, -N снять.
 # The summary confirmed before points move.
 staff-summary-title-redeem = Проверьте перед списанием:
-staff-summary-title-accrue = Чек больше { $threshold } ₽ — проверьте перед начислением:
+staff-summary-title-accrue = Чек больше { MONEY($threshold) } — проверьте перед начислением:
 staff-summary-customer = Клиент: { $name }
 staff-summary-no-customer = Клиент: у карты нет владельца
 staff-summary-card = Карта: { $card }
-staff-summary-receipt = Чек: { $receipt } на { $amount } ₽
-staff-summary-paid = Оплата баллами: { $points } { $points ->
+staff-summary-receipt = Чек: { $receipt } на { MONEY($amount) }
+staff-summary-paid = Оплата баллами: { POINTS($points) } { $points ->
         [one] балл
         [few] балла
         [other] балла
        *[many] баллов
     }
-staff-summary-earn = Будет начислено: { $points } { $points ->
+staff-summary-earn = Будет начислено: { POINTS($points) } { $points ->
         [one] балл
         [few] балла
         [other] балла
        *[many] баллов
     }
-staff-summary-discount = Скидка клиенту: { $discount } ₽
+staff-summary-discount = Скидка клиенту: { MONEY($discount) }
 staff-button-confirm = ✅ Подтвердить
 staff-button-cancel-operation = ✖️ Отменить
 staff-confirm-cancelled = Отменено: ничего не проведено — баллы не списаны и не начислены.

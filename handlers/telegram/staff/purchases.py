@@ -42,7 +42,7 @@ from handlers.telegram.staff.keyboards import (
 )
 from handlers.telegram.staff.refusals import refuse
 from handlers.telegram.staff.states import AccrueDialog, ConfirmDialog, RedeemDialog
-from locales import Translator, money_value, points_value
+from locales import Translator
 from services import staff_desk
 from services.clock import Clock
 from services.errors import BadCode, CodeAlreadyUsed, DomainError
@@ -127,13 +127,13 @@ def render_summary(summary: TillSummary, tr: Translator, locale: str, *, title: 
         lines.append(tr.get(locale, "staff-summary-customer", name=who))
     lines.append(tr.get(locale, "staff-summary-card", card=esc(summary.card_number)))
     lines.append(tr.get(
-        locale, "staff-summary-receipt", receipt=esc(summary.receipt_id), amount=money_value(summary.amount_kopecks)
+        locale, "staff-summary-receipt", receipt=esc(summary.receipt_id), amount=money(summary.amount_kopecks)
     ))
-    lines.append(tr.get(locale, "staff-summary-paid", points=points_value(summary.points)))
+    lines.append(tr.get(locale, "staff-summary-paid", points=pts(summary.points)))
     if summary.mode == "discount":
-        lines.append(tr.get(locale, "staff-summary-discount", discount=money_value(summary.discount_kopecks)))
+        lines.append(tr.get(locale, "staff-summary-discount", discount=money(summary.discount_kopecks)))
     else:
-        lines.append(tr.get(locale, "staff-summary-earn", points=points_value(summary.points_to_earn)))
+        lines.append(tr.get(locale, "staff-summary-earn", points=pts(summary.points_to_earn)))
     return "\n".join(lines)
 
 
@@ -206,7 +206,7 @@ def get_router() -> Router:
             text = render_summary(summary, tr, locale, title="staff-summary-title-redeem")
         else:
             text = render_summary(summary, tr, locale, title="staff-summary-title-accrue",
-                                  threshold=money_value(summary.confirm_above_kopecks))
+                                  threshold=money(summary.confirm_above_kopecks))
         await state.set_state(ConfirmDialog.pending)
         await state.update_data({PENDING: pending})
         await message.answer(text, reply_markup=confirm_keyboard(tr, locale, origin))
@@ -293,7 +293,7 @@ def get_router() -> Router:
         await state.set_state(AccrueDialog.receipt)
         skip = button(tr.get(locale, "staff-button-no-receipt"), DialogAction(action="skip"))
         await message.answer(
-            tr.get(locale, "staff-ask-receipt-for", amount=money_value(amount)),
+            tr.get(locale, "staff-ask-receipt-for", amount=money(amount)),
             reply_markup=with_cancel(tr, locale, skip),
         )
 
@@ -374,7 +374,7 @@ def get_router() -> Router:
         await state.update_data(points=points)
         await state.set_state(RedeemDialog.receipt_amount)
         await message.answer(
-            tr.get(locale, "staff-ask-receipt-amount-for", points=points_value(points)),
+            tr.get(locale, "staff-ask-receipt-amount-for", points=pts(points)),
             reply_markup=cancel_keyboard(tr, locale),
         )
 
@@ -395,7 +395,7 @@ def get_router() -> Router:
         await state.set_state(RedeemDialog.code)
         # The amount taken is said back: a code typed here by mistake shows up as an odd receipt.
         await message.answer(
-            tr.get(locale, "staff-ask-code-for", amount=money_value(amount), points=points_value(points)),
+            tr.get(locale, "staff-ask-code-for", amount=money(amount), points=pts(points)),
             reply_markup=cancel_keyboard(tr, locale),
         )
 

@@ -12,7 +12,7 @@ import pytest
 from aiogram.exceptions import TelegramServerError
 from aiogram.methods import SendMessage
 
-from locales import money_value, points_value, translator
+from locales import money, points, translator
 from services import ledger, program
 from tests.support import updates
 from tests.telegram.staff.helpers import CASHIER, CUSTOMER_CARD, MANAGER, Shop
@@ -61,7 +61,7 @@ async def test_the_issue_a_code_typed_as_the_amount_after_a_cap_refusal_moves_no
     await shop.send(CASHIER, "500", language=locale)
     refused = await shop.send(CASHIER, "1000", language=locale)
     # What was wrong and what is allowed, with the numbers, and which value to type again.
-    allowed = {"ru": f"не больше 300 баллов на чек 1{NBSP}000 ₽", "en": "at most 300 points on this 1,000 RUB receipt"}
+    allowed = {"ru": f"не больше 300 баллов на чек 1{NBSP}000{NBSP}₽", "en": f"at most 300 points on this 1,000{NBSP}₽ receipt"}
     assert len(refused) == 1 and allowed[locale] in refused[0], refused
     assert refused[0].endswith(t(locale, "staff-again-receipt-amount")), refused
     assert t(locale, "staff-button-change-points") in shop.buttons()
@@ -69,11 +69,11 @@ async def test_the_issue_a_code_typed_as_the_amount_after_a_cap_refusal_moves_no
     code = await six_digit_code(shop)
     taken = await shop.send(CASHIER, code, language=locale)  # the customer's code, at the amount step
     # Not silently: the amount taken is said back ...
-    assert taken == [t(locale, "staff-ask-code-for", amount=money_value(int(code) * 100), points=points_value(50000))]
+    assert taken == [t(locale, "staff-ask-code-for", amount=money(int(code) * 100), points=points(50000))]
     summary = await shop.send(CASHIER, code, language=locale)
     # ... and nothing moves before the summary is confirmed, which shows the odd receipt.
     assert len(summary) == 1 and summary[0].startswith(t(locale, "staff-summary-title-redeem")), summary
-    receipt_line = t(locale, "staff-summary-receipt", receipt="x", amount=money_value(int(code) * 100))
+    receipt_line = t(locale, "staff-summary-receipt", receipt="x", amount=money(int(code) * 100))
     assert receipt_line.split("x", 1)[1] in summary[0], summary
     assert await shop.operations("redemption") == 0 and await shop.operations("purchase_accrual") == 0
     cancelled = await shop.press(CASHIER, shop.buttons()[t(locale, "staff-button-cancel-operation")], language=locale)
@@ -92,7 +92,7 @@ async def test_change_points_after_a_cap_refusal(shop: Shop, locale: str) -> Non
     assert asked == [t(locale, "staff-ask-points-again")]
     await shop.send(CASHIER, "300", language=locale)
     assert (await shop.send(CASHIER, "1000", language=locale))[0].startswith(
-        t(locale, "staff-ask-code-for", amount=money_value(100000), points=points_value(30000))
+        t(locale, "staff-ask-code-for", amount=money(100000), points=points(30000))
     )
     summary = await shop.send(CASHIER, await shop.code(), language=locale)
     assert summary[0].startswith(t(locale, "staff-summary-title-redeem"))
@@ -109,8 +109,8 @@ async def test_a_redemption_is_summarised_and_posted_once(shop: Shop, locale: st
     assert len(summary) == 1 and summary[0].startswith(t(locale, "staff-summary-title-redeem")), summary
     # The customer as a cashier may see them: the name, a masked phone.
     assert "Петрова Анна" in summary[0] and "+7 *** ***-45-67" in summary[0] and CUSTOMER_CARD in summary[0]
-    assert t(locale, "staff-summary-paid", points=points_value(3000)) in summary[0]
-    assert t(locale, "staff-summary-earn", points=points_value(300)) in summary[0]
+    assert t(locale, "staff-summary-paid", points=points(3000)) in summary[0]
+    assert t(locale, "staff-summary-earn", points=points(300)) in summary[0]
     assert await shop.operations("redemption") == 0 and await shop.balance() == 10000
 
     press = updates.callback(cashier, shop.buttons()[t(locale, "staff-button-confirm")])
@@ -168,8 +168,8 @@ async def test_a_wrong_code_is_refused_before_the_summary(shop: Shop, locale: st
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_an_accrual_above_the_threshold_is_summarised_below_it_is_posted(shop: Shop, locale: str) -> None:
     summary = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 150000 A-1", language=locale)
-    assert summary[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money_value(10_000_000))), summary
-    assert t(locale, "staff-summary-earn", points=points_value(750000)) in summary[0]
+    assert summary[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money(10_000_000))), summary
+    assert t(locale, "staff-summary-earn", points=points(750000)) in summary[0]
     assert await shop.operations("purchase_accrual") == 0
     done = await shop.press(CASHIER, shop.buttons()[t(locale, "staff-button-confirm")], language=locale)
     accrued = t(locale, "staff-accrue-done", points="7500", percent="5", amount="150000", receipt="A-1")
@@ -183,7 +183,7 @@ async def test_an_accrual_above_the_threshold_is_summarised_below_it_is_posted(s
     # The owner's threshold, read live.
     await program.update_settings(shop.uow, shop.clock, changes={"confirm_accrual_above_rub": 1000}, actor="test")
     asked = await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1500", language=locale)
-    assert asked[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money_value(100_000))), asked
+    assert asked[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money(100_000))), asked
     assert await shop.operations("purchase_accrual") == 2
     assert (await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 1000", language=locale))[0].startswith("✅")
     assert await shop.operations("purchase_accrual") == 3
@@ -194,7 +194,7 @@ async def test_the_accrual_dialog_summarises_a_large_receipt(shop: Shop, locale:
     for answer in ("/accrue", CUSTOMER_CARD, "150000"):
         await shop.send(CASHIER, answer, language=locale)
     summary = await shop.press(CASHIER, "stx:skip", language=locale)
-    assert summary[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money_value(10_000_000))), summary
+    assert summary[0].startswith(t(locale, "staff-summary-title-accrue", threshold=money(10_000_000))), summary
     assert await shop.press(CASHIER, shop.buttons()[t(locale, "staff-button-cancel-operation")], language=locale) == [
         t(locale, "staff-confirm-cancelled")
     ]
@@ -204,13 +204,13 @@ async def test_the_accrual_dialog_summarises_a_large_receipt(shop: Shop, locale:
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_an_absurd_receipt_is_refused_naming_the_limit(shop: Shop, locale: str) -> None:
     def too_large(amount: int, limit: int) -> str:
-        return err(locale, "receipt_too_large", amount_kopecks=money_value(amount * 100),
-                   max_kopecks=money_value(limit * 100))
+        return err(locale, "receipt_too_large", amount_kopecks=money(amount * 100),
+                   max_kopecks=money(limit * 100))
 
     assert await shop.send(CASHIER, f"/accrue {CUSTOMER_CARD} 20000000", language=locale) == [
         too_large(20_000_000, 10_000_000)
     ]
-    assert f"10{NBSP}000{NBSP}000 ₽" in too_large(1, 10_000_000) or locale == "en"
+    assert f"10{NBSP}000{NBSP}000{NBSP}₽" in too_large(1, 10_000_000) or locale == "en"
     code = await shop.code()
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 10 20000000 {code}", language=locale) == [
         too_large(20_000_000, 10_000_000)
@@ -226,7 +226,7 @@ async def test_an_absurd_receipt_is_refused_naming_the_limit(shop: Shop, locale:
         too_large(677_827, 500_000) + "\n" + t(locale, "staff-again-amount")
     ]
     assert (await shop.send(CASHIER, "1000", language=locale))[0] == t(
-        locale, "staff-ask-receipt-for", amount=money_value(100000)
+        locale, "staff-ask-receipt-for", amount=money(100000)
     )
     assert await shop.operations("purchase_accrual") == 0 and await shop.operations("redemption") == 0
 

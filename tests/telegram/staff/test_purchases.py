@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from locales import money_value, points_value
+from locales import money, points
 from services import cards, program
 from tests.telegram.staff.conftest import err, text
 from tests.telegram.staff.helpers import CASHIER, CASHIER2, CUSTOMER_CARD, Shop
@@ -113,11 +113,11 @@ async def test_redeem_as_a_dialog(shop: Shop) -> None:
     await shop.send(CASHIER, "20")
     # Over the cap: refused at once, before the customer is asked for the code; a larger receipt fits.
     over = await shop.send(CASHIER, "50")
-    cap = err("cap_exceeded", cap_percent=30, max_units=points_value(1500), receipt_kopecks=money_value(5000))
+    cap = err("cap_exceeded", cap_percent=30, max_units=points(1500), receipt_kopecks=money(5000))
     assert over == [cap + "\n" + text("staff-again-receipt-amount")]
-    assert over[0].startswith("Баллами можно оплатить не больше 30 % чека: не больше 15 баллов на чек 50 ₽.")
+    assert over[0].startswith("Баллами можно оплатить не больше 30 % чека: не больше 15 баллов на чек 50\u00a0₽.")
     asked = await shop.send(CASHIER, "100,00")
-    assert asked == ["Чек на 100 ₽, списать 20 баллов. Код из карты клиента в боте (6 цифр)?"]
+    assert asked == ["Чек на 100\u00a0₽, списать 20 баллов. Код из карты клиента в боте (6 цифр)?"]
     assert (await shop.send(CASHIER, await shop.code()))[0].startswith(text("staff-summary-title-redeem"))
     assert (await shop.confirm(CASHIER))[0].startswith("✅ Списано 20 б.")
     assert await shop.balance() == 8000
@@ -127,8 +127,8 @@ async def test_redeem_refusals_change_nothing(shop: Shop) -> None:
     code = await shop.code()
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 30 100 000000") == [err("bad_code")]
     over_cap = await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 31 100 {code}")
-    assert over_cap == [err("cap_exceeded", cap_percent=30, max_units=points_value(3000),
-                            receipt_kopecks=money_value(10000))] and "30 %" in over_cap[0]
+    assert over_cap == [err("cap_exceeded", cap_percent=30, max_units=points(3000),
+                            receipt_kopecks=money(10000))] and "30 %" in over_cap[0]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} 150 1000 {code}") == [err("insufficient_points")]
     assert await shop.send(CASHIER, f"/redeem {CUSTOMER_CARD} -5 100 {code}") == [err("invalid_amount")]
     assert await shop.send(CASHIER, f"/redeem 9031112233 5 100 {code}") == [err("card_not_found")]
