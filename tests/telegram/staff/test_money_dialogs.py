@@ -61,7 +61,9 @@ async def test_the_issue_a_code_typed_as_the_amount_after_a_cap_refusal_moves_no
     await shop.send(CASHIER, "500", language=locale)
     refused = await shop.send(CASHIER, "1000", language=locale)
     # What was wrong and what is allowed, with the numbers, and which value to type again.
-    allowed = {"ru": f"не больше 300 баллов на чек 1{NBSP}000{NBSP}₽", "en": f"at most 300 points on this 1,000{NBSP}₽ receipt"}
+    allowed = {
+        "ru": f"не больше 300 баллов на чек 1{NBSP}000{NBSP}₽", "en": f"at most 300 points on this 1,000{NBSP}₽ receipt"
+    }
     assert len(refused) == 1 and allowed[locale] in refused[0], refused
     assert refused[0].endswith(t(locale, "staff-again-receipt-amount")), refused
     assert t(locale, "staff-button-change-points") in shop.buttons()
